@@ -1,0 +1,115 @@
+"""Settings read once from the environment by create_app()."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a startable application."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The environment variables the application understands (see README)."""
+
+    env: str
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    mail_url: str
+    sms_url: str
+    storage_dir: str
+    base_url: str
+    shop_url: str
+    mail_from: str
+    sms_sender: str
+
+
+def load_settings(instance_path: str, environ: dict[str, str] | None = None) -> Settings:
+    """Build Settings from the environment; development falls back to embedded defaults."""
+    env = dict(os.environ if environ is None else environ)
+    mode = env.get("BACKOFFICE_ENV", "development")
+    if mode not in {"development", "production", "test"}:
+        raise ConfigError(f"BACKOFFICE_ENV must be development, production or test, not {mode!r}")
+    instance = Path(instance_path)
+    secret = env.get("SECRET_KEY") or ""
+    if not secret:
+        if mode == "production":
+            raise ConfigError("SECRET_KEY must be set in production (BACKOFFICE_ENV=production)")
+        secret = _development_secret(instance)
+    outbox = f"file://{instance / 'outbox'}"
+    return Settings(
+        env=mode,
+        database_url=normalise_database_url(
+            env.get("DATABASE_URL") or f"sqlite:///{instance / 'backoffice.sqlite'}"
+        ),
+        redis_url=env.get("REDIS_URL") or None,
+        secret_key=secret,
+        mail_url=env.get("MAIL_URL") or outbox,
+        sms_url=env.get("SMS_URL") or outbox,
+        storage_dir=env.get("STORAGE_DIR") or str(instance / "files"),
+        base_url=(env.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        shop_url=(env.get("SHOP_URL") or "http://127.0.0.1:5000/shop").rstrip("/"),
+        mail_from=env.get("MAIL_FROM") or "Backoffice <noreply@example.com>",
+        sms_sender=env.get("SMS_SENDER") or "Backoffice",
+    )
+
+
+def normalise_database_url(url: str) -> str:
+    """postgres:// and postgresql:// use the psycopg 3 driver installed with the app."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _development_secret(instance: Path) -> str:
+    """A random key generated once into instance/ so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def flask_config(settings: Settings) -> dict:
+    """Flask and extension settings derived from Settings."""
+    production = settings.env == "production"
+    secure_cookies = settings.base_url.startswith("https://")
+    engine_options: dict = {"pool_pre_ping": True}
+    if settings.database_url.startswith("sqlite"):
+        engine_options = {"connect_args": {"timeout": 30}}
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "SQLALCHEMY_DATABASE_URI": settings.database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "pl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Warsaw",
+        "RATELIMIT_STORAGE_URI": settings.redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        # Module defaults; overridable through test_config.
+        "RETURN_WINDOW_MONTHS": 12,
+        "OFFER_NUMBER_FORMAT": "OF/{year}/{seq:05d}",
+        "QUEUE_MODE": "redis" if settings.redis_url else "thread",
+        "JOB_STALE_AFTER": 120,
+        "SMS_RATE_PER_SECOND": 10,
+        "MAIL_RATE_PER_SECOND": 200,
+    }

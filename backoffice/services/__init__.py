@@ -1,0 +1,1 @@
+"""Domain operations, one module per domain module; they never commit."""

@@ -1,0 +1,47 @@
+"""All models, imported here so the metadata is complete for Alembic and create_all."""
+
+from models.api_tokens import ApiToken
+from models.audit import AuditEntry
+from models.base import Base
+from models.company import CompanyProfile
+from models.customers import Address, AddressKind, Contact, Customer, CustomerGroup
+from models.delivery_notes import DeliveredSerial, DeliveryNote, DeliveryNoteLine
+from models.jobs import Job, JobStatus, ScheduleState
+from models.orders import Order, OrderEvent, OrderEventType, OrderLine, OrderStatus
+from models.products import PackagingUnit, Product, ProductGroup
+from models.receivables import Payment, Receivable
+from models.suppliers import Supplier
+from models.users import PortalUser, Role, User, UserRole
+
+__all__ = [
+    "Address",
+    "AddressKind",
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "CompanyProfile",
+    "Contact",
+    "Customer",
+    "CustomerGroup",
+    "DeliveredSerial",
+    "DeliveryNote",
+    "DeliveryNoteLine",
+    "Job",
+    "JobStatus",
+    "Order",
+    "OrderEvent",
+    "OrderEventType",
+    "OrderLine",
+    "OrderStatus",
+    "PackagingUnit",
+    "Payment",
+    "PortalUser",
+    "Product",
+    "ProductGroup",
+    "Receivable",
+    "Role",
+    "ScheduleState",
+    "Supplier",
+    "User",
+    "UserRole",
+]

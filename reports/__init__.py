@@ -1,0 +1,1 @@
+"""Pure renderers: data in, bytes out (PDF, XLSX, CSV, labels); no database access."""

@@ -1,0 +1,1 @@
+"""HTTP layer: the console (admin/), the portal (portal/), the JSON API (api/)."""

@@ -1,0 +1,198 @@
+"""The one secured base for every console view, menu categories with their roles, exports."""
+
+from __future__ import annotations
+
+from flask import Response, abort, redirect, request, url_for
+from flask_admin import AdminIndexView, BaseView
+from flask_admin.contrib.sqla import ModelView
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.utils import secure_filename
+
+from backoffice.actors import current_actor
+from backoffice.extensions import db
+from backoffice.security import is_staff
+from backoffice.services.audit import diff, record
+from models.users import Role
+from reports.tables import table_csv, table_xlsx
+
+
+#: Menu categories (one object each, so Flask-Admin groups views under it).
+class Category:
+    SALES = _l("Sales")
+    ORDERS = _l("Orders")
+    RETURNS = _l("Returns")
+    SERVICE = _l("Service")
+    MARKETING = _l("Marketing")
+    MESSAGES = _l("Communication")
+    FINANCE = _l("Finance")
+    PURCHASING = _l("Purchasing")
+    LOGISTICS = _l("Logistics")
+    MASTER_DATA = _l("Master data")
+    ADMIN = _l("Administration")
+
+
+ALL_STAFF: tuple[str, ...] = ()
+
+
+class SecureMixin:
+    """Access for logged-in staff holding one of ``roles`` (any staff if empty; admins always).
+
+    Anonymous visitors are sent to the login page; staff without the role get 403.
+    """
+
+    roles: tuple[str, ...] = ALL_STAFF
+
+    def is_accessible(self) -> bool:
+        if not is_staff():
+            return False
+        return not self.roles or current_user.has_role(*self.roles)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not is_staff():
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+
+class SecureIndexView(SecureMixin, AdminIndexView):
+    """The console home page (dashboard) for any staff user."""
+
+
+class SecureView(SecureMixin, BaseView):
+    """A custom console page (forms, workflows, reports)."""
+
+
+class SecureModelView(SecureMixin, ModelView):
+    """A model list/edit view: CSRF on every form, audited changes, XLSX/CSV export.
+
+    ``edit_roles`` limits create/edit/delete to some of the viewing roles (None: the same).
+    ``scope(query)`` restricts rows (e.g. a rep's own offers) for lists, counts, exports
+    *and* single-row pages.
+    """
+
+    form_base_class = FlaskForm
+    page_size = 25
+    can_set_page_size = True
+    can_view_details = True
+    can_export = True
+    export_types = ["xlsx", "csv"]
+    export_max_rows = 100_000
+    edit_roles: tuple[str, ...] | None = None
+    allow_create = True
+    allow_edit = True
+    allow_delete = False
+
+    def __init__(self, model, name=None, category=None, endpoint=None, url=None, **kwargs):
+        super().__init__(
+            model, db.session, name=name, category=category, endpoint=endpoint, url=url, **kwargs
+        )
+
+    # --- permissions ---------------------------------------------------------------
+    def _may_edit(self) -> bool:
+        roles = self.roles if self.edit_roles is None else self.edit_roles
+        return is_staff() and (not roles or current_user.has_role(*roles))
+
+    @property
+    def can_create(self) -> bool:
+        return self.allow_create and self._may_edit()
+
+    @property
+    def can_edit(self) -> bool:
+        return self.allow_edit and self._may_edit()
+
+    @property
+    def can_delete(self) -> bool:
+        return self.allow_delete and self._may_edit()
+
+    # --- row scoping -----------------------------------------------------------------
+    def scope(self, query):
+        """Restrict the rows this user may see; override per view."""
+        return query
+
+    def get_query(self):
+        return self.scope(super().get_query())
+
+    def get_count_query(self):
+        return self.scope(super().get_count_query())
+
+    def get_one(self, id):
+        obj = super().get_one(id)
+        if obj is None:
+            return None
+        allowed = self.scope(self.session.query(self.model).filter(self.model.id == obj.id))
+        return obj if allowed.first() is not None else None
+
+    # --- audit -------------------------------------------------------------------------
+    def on_model_change(self, form, model, is_created):
+        self._pending_changes = diff(model)
+
+    def after_model_change(self, form, model, is_created):
+        action = f"{self.audit_name()}.{'create' if is_created else 'update'}"
+        record(current_actor(), action, model, changes=getattr(self, "_pending_changes", None))
+        self.session.commit()
+
+    def on_model_delete(self, model):
+        record(current_actor(), f"{self.audit_name()}.delete", model, summary=str(model))
+
+    def audit_name(self) -> str:
+        return self.model.__tablename__.rstrip("s")
+
+    # --- export ------------------------------------------------------------------------
+    def _export_rows(self):
+        _count, data = self._export_data()
+        headers = [str(c[1]) for c in self._export_columns]
+        rows = ([self.get_export_value(row, c[0]) for c in self._export_columns] for row in data)
+        return headers, rows
+
+    def get_export_value(self, model, name):
+        value = getattr(model, name, None) if isinstance(name, str) else None
+        if name in self.column_formatters_export:
+            return self.column_formatters_export[name](self, None, model, name)
+        if value is None or isinstance(value, int | float | bool) or hasattr(value, "quantize"):
+            return value
+        if hasattr(value, "isoformat"):
+            return value
+        if hasattr(value, "value") and hasattr(value, "name"):
+            return value.value
+        return str(value)
+
+    def _export_csv(self, return_url):
+        headers, rows = self._export_rows()
+        return self._download(table_csv(headers, rows), "csv", "text/csv; charset=utf-8")
+
+    def _export_tablib(self, export_type, return_url):
+        if export_type != "xlsx":
+            abort(404)
+        headers, rows = self._export_rows()
+        body = table_xlsx(headers, rows, title=str(self.name))
+        return self._download(
+            body, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+
+    def _download(self, body: bytes, ext: str, mimetype: str) -> Response:
+        filename = secure_filename(self.get_export_name(export_type=ext))
+        return Response(
+            body,
+            mimetype=mimetype,
+            headers={"Content-Disposition": f"attachment; filename={filename}"},
+        )
+
+
+class ReadOnlyModelView(SecureModelView):
+    """A register to search, filter and export, but not to edit."""
+
+    allow_create = False
+    allow_edit = False
+    allow_delete = False
+
+
+__all__ = [
+    "ALL_STAFF",
+    "Category",
+    "ReadOnlyModelView",
+    "Role",
+    "SecureIndexView",
+    "SecureModelView",
+    "SecureView",
+]

@@ -1,0 +1,1 @@
+"""Portal pages of the messaging module."""
