@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
 
-.PHONY: run test lint format bench venv migrate demo worker cron clean
+.PHONY: run test lint format bench venv migrate demo worker cron clean initial-migration
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -53,3 +53,9 @@ cron: venv
 
 clean:
 	rm -rf $(VENV) instance test-artifacts
+
+## Before the first release only: rebuild the single initial migration from the models.
+initial-migration: venv
+	tmp=$$(mktemp -u /tmp/bo-migration-XXXXXX.sqlite); rm -f migrations/versions/*.py; \
+	DATABASE_URL=sqlite:///$$tmp $(FLASK) db migrate -m "initial schema" --rev-id 0001 >/dev/null 2>&1; \
+	status=$$?; rm -f $$tmp; exit $$status

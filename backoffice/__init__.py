@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -37,6 +39,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAIL_FROM=settings.mail_from,
         SMS_SENDER=settings.sms_sender,
     )
+    if settings.env == "test" and os.environ.get("BACKOFFICE_TEST_CONFIG"):
+        # Test-run subprocesses (live server, workers) get the suite's overrides.
+        app.config.update(json.loads(os.environ["BACKOFFICE_TEST_CONFIG"]))
     if test_config:
         app.config.update(test_config)
         if "REDIS_URL" in test_config and "QUEUE_MODE" not in test_config:
@@ -83,10 +88,12 @@ def _register_views(app: Flask) -> None:
     from views.api import api
     from views.auth import auth
     from views.portal import portal
+    from views.public import public
 
     app.register_blueprint(auth)
     app.register_blueprint(portal)
     app.register_blueprint(api)
+    app.register_blueprint(public)
     app.register_blueprint(health.bp)
     csrf.exempt(api)
     errors.register(app)

@@ -47,6 +47,8 @@ def compile_catalogs() -> None:
 
 def select_locale() -> str:
     """The user's chosen language, else the one picked on the login page, else Polish."""
+    if request and request.path.startswith("/api/"):
+        return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LOCALE
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in LANGUAGES:
         return user_locale

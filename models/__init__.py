@@ -1,4 +1,11 @@
-"""All models, imported here so the metadata is complete for Alembic and create_all."""
+"""All models, imported here so the metadata is complete for Alembic and create_all.
+
+The core models are re-exported by name; every other module in this package (one per
+domain module) is imported at the bottom, so adding a file is enough to register it.
+"""
+
+import importlib
+import pkgutil
 
 from models.api_tokens import ApiToken
 from models.audit import AuditEntry
@@ -45,3 +52,6 @@ __all__ = [
     "User",
     "UserRole",
 ]
+
+for _info in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_info.name}")

@@ -5,8 +5,13 @@ import datetime as dt
 from sqlalchemy import delete
 
 from backoffice.extensions import db
+from backoffice.schedule import Periodic
 from models.base import utcnow
 from models.jobs import Job, JobStatus
+
+SCHEDULE = [
+    Periodic("cleanup-jobs", "tasks.maintenance.cleanup_jobs", "17 3 * * *"),
+]
 
 
 def cleanup_jobs(keep_days: int = 14) -> None:

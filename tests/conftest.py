@@ -23,6 +23,8 @@ os.environ["BACKOFFICE_ENV"] = "test"
 
 from backoffice.config import normalise_database_url  # noqa: E402
 
+pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.live", "tests.fixtures.browser"]
+
 CI = os.environ.get("CI") == "true"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 

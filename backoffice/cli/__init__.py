@@ -1,22 +1,20 @@
-"""Command-line interface: ``flask --app wsgi <command>``."""
+"""Command-line interface: ``flask --app wsgi <command>``.
+
+Every module in this package lists its click commands or groups in ``COMMANDS``; adding a
+file is enough to register it.
+"""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 from flask import Flask
-
-#: Modules defining click commands or groups in ``COMMANDS``.
-MODULES = (
-    "backoffice.cli.users",
-    "backoffice.cli.jobs",
-    "backoffice.cli.demo",
-    "backoffice.cli.imports",
-)
 
 
 def register_cli(app: Flask) -> None:
     """Attach every module's commands to the app's CLI."""
-    for name in MODULES:
-        for command in importlib.import_module(name).COMMANDS:
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
             app.cli.add_command(command)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b51f71e36a3f
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 05:49:26.154508
+Create Date: 2026-11-27 05:51:36.606366
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'b51f71e36a3f'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -382,6 +382,46 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_delivery_notes_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_delivery_notes_updated', ['updated_at', 'id'], unique=False)
 
+    op.create_table('messages',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('channel', sa.Enum('email', 'sms', name='channel', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('status', sa.Enum('queued', 'sending', 'sent', 'delivered', 'failed', 'bounced', name='message_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('event', sa.String(length=80), nullable=False),
+    sa.Column('purpose', sa.Enum('transactional', 'payment_reminders', 'marketing', 'internal', name='purpose', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('recipient', sa.String(length=254), nullable=False),
+    sa.Column('recipient_name', sa.String(length=200), nullable=True),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('contact_id', sa.Integer(), nullable=True),
+    sa.Column('related_type', sa.String(length=64), nullable=True),
+    sa.Column('related_id', sa.String(length=64), nullable=True),
+    sa.Column('locale', sa.String(length=5), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=True),
+    sa.Column('body_html', sa.Text(), nullable=True),
+    sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('attachments', sa.JSON(), nullable=True),
+    sa.Column('headers', sa.JSON(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('provider_id', sa.String(length=200), nullable=True),
+    sa.Column('provider_reply', sa.Text(), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('delivered_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_messages_contact_id_contacts')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_messages_customer_id_customers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_messages'))
+    )
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_messages_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_messages_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_messages_event'), ['event'], unique=False)
+        batch_op.create_index(batch_op.f('ix_messages_provider_id'), ['provider_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_messages_recipient'), ['recipient'], unique=False)
+        batch_op.create_index('ix_messages_related', ['related_type', 'related_id'], unique=False)
+        batch_op.create_index('ix_messages_status_next', ['status', 'next_attempt_at'], unique=False)
+
     op.create_table('order_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
@@ -488,6 +528,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_order_events_order_id'))
 
     op.drop_table('order_events')
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_messages_status_next')
+        batch_op.drop_index('ix_messages_related')
+        batch_op.drop_index(batch_op.f('ix_messages_recipient'))
+        batch_op.drop_index(batch_op.f('ix_messages_provider_id'))
+        batch_op.drop_index(batch_op.f('ix_messages_event'))
+        batch_op.drop_index(batch_op.f('ix_messages_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_messages_created_at'))
+
+    op.drop_table('messages')
     with op.batch_alter_table('delivery_notes', schema=None) as batch_op:
         batch_op.drop_index('ix_delivery_notes_updated')
         batch_op.drop_index(batch_op.f('ix_delivery_notes_order_id'))

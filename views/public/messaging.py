@@ -1,0 +1,1 @@
+"""Public endpoints of the messaging module."""
