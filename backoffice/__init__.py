@@ -75,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     limiter.init_app(app)
+    security.init_security(app)
     init_i18n(app)
     from flask_babel import lazy_gettext
 

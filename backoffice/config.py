@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+MIN_SECRET_LENGTH = 32
+
 
 class ConfigError(RuntimeError):
     """The environment does not describe a startable application."""
@@ -27,6 +29,8 @@ class Settings:
     shop_url: str
     mail_from: str
     sms_sender: str
+    #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    trusted_proxies: int = 0
 
 
 def load_settings(instance_path: str, environ: dict[str, str] | None = None) -> Settings:
@@ -41,6 +45,8 @@ def load_settings(instance_path: str, environ: dict[str, str] | None = None) -> 
         if mode == "production":
             raise ConfigError("SECRET_KEY must be set in production (BACKOFFICE_ENV=production)")
         secret = _development_secret(instance)
+    elif mode == "production" and len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"SECRET_KEY must have at least {MIN_SECRET_LENGTH} characters")
     outbox = f"file://{instance / 'outbox'}"
     return Settings(
         env=mode,
@@ -56,7 +62,15 @@ def load_settings(instance_path: str, environ: dict[str, str] | None = None) -> 
         shop_url=(env.get("SHOP_URL") or "http://127.0.0.1:5000/shop").rstrip("/"),
         mail_from=env.get("MAIL_FROM") or "Backoffice <noreply@example.com>",
         sms_sender=env.get("SMS_SENDER") or "Backoffice",
+        trusted_proxies=_non_negative_int(env, "TRUSTED_PROXIES"),
     )
+
+
+def _non_negative_int(env: dict[str, str], name: str) -> int:
+    raw = (env.get(name) or "0").strip()
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number ≥ 0, not {raw!r}")
+    return int(raw)
 
 
 def normalise_database_url(url: str) -> str:
@@ -104,6 +118,11 @@ def flask_config(settings: Settings) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Warsaw",
         "RATELIMIT_STORAGE_URI": settings.redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "backoffice-limits",
+        #: Failed or not, login POSTs per client address and account, and per address alone.
+        "LOGIN_RATE_LIMIT": "10 per minute",
+        "LOGIN_IP_RATE_LIMIT": "100 per 15 minutes",
+        "TRUSTED_PROXIES": settings.trusted_proxies,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         # Module defaults; overridable through test_config.
         "RETURN_WINDOW_MONTHS": 12,

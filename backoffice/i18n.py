@@ -93,5 +93,9 @@ def init_i18n(app: Flask) -> None:
     compile_catalogs()
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(p) for p in catalog_dirs())
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.filters.update(money=format_money, number=format_number, when=format_when)
+    from backoffice.security import role_label
+
+    app.jinja_env.filters.update(
+        money=format_money, number=format_number, when=format_when, role_label=role_label
+    )
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, get_locale=get_locale)

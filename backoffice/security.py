@@ -1,4 +1,5 @@
-"""Passwords (Argon2id), the Flask-Login user loader, safe redirects and role checks."""
+"""Passwords (Argon2id), the Flask-Login user loader, safe redirects, access decorators and
+response hardening (security headers, reverse proxies)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,33 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import abort, current_app, has_app_context, redirect, request, url_for
+from flask import Flask, abort, current_app, has_app_context, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from backoffice.extensions import db, login_manager
-from models.users import PortalUser, User
+from models.users import PortalUser, Role, User
+
+#: Role names as people read them (menus, forms, the user list).
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.SALES: _l("Sales"),
+    Role.RMA: _l("Returns (RMA)"),
+    Role.SERVICE: _l("Service"),
+    Role.MARKETING: _l("Marketing"),
+    Role.FINANCE: _l("Finance"),
+    Role.PURCHASING: _l("Purchasing"),
+    Role.LOGISTICS: _l("Logistics"),
+}
+
+
+def role_label(role) -> str:
+    """The translated name of a role code ("sales" → "Sprzedaż")."""
+    try:
+        return str(ROLE_LABELS[Role(role)])
+    except ValueError:
+        return str(role)
+
 
 _DEFAULT_HASHER = PasswordHasher()  # Argon2id, RFC 9106 low-memory profile
 _FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -41,6 +64,14 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with other parameters than today's (upgrade on login)."""
+    try:
+        return _hasher().check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
 @login_manager.user_loader
 def load_user(user_id: str):
     """Sessions store "staff:ID" or "portal:ID"."""
@@ -65,37 +96,91 @@ def safe_next(target: str | None, default: str, prefix: str = "/") -> str:
 
 
 def is_staff() -> bool:
+    """A staff user is logged in."""
     return current_user.is_authenticated and getattr(current_user, "kind", None) == "staff"
 
 
 def is_portal_user() -> bool:
+    """A customer's or supplier's employee is logged in."""
     return current_user.is_authenticated and getattr(current_user, "kind", None) == "portal"
 
 
 def staff_required(*roles: str):
-    """View decorator: a logged-in staff user holding one of ``roles`` (any role if none)."""
+    """View decorator: a logged-in staff user holding one of ``roles`` (any role if none).
+
+    Anonymous visitors go to the staff login; portal users and staff without the role get 403.
+    The decorated view carries ``access = ("staff", roles)`` for the access tests.
+    """
 
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if not is_staff():
+            if not current_user.is_authenticated:
                 return redirect(url_for("auth.login", next=request.full_path))
-            if roles and not current_user.has_role(*roles):
+            if not is_staff() or (roles and not current_user.has_role(*roles)):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapper.access = ("staff", tuple(roles))
         return wrapper
 
     return decorate
 
 
 def portal_required(view):
-    """View decorator: a logged-in portal user (customer's or supplier's employee)."""
+    """View decorator: a logged-in portal user (customer's or supplier's employee).
+
+    Anonymous visitors go to the portal login; a logged-in staff user gets 403 (staff never
+    act as a customer). The view carries ``access = ("portal", ())`` for the access tests.
+    """
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if not is_portal_user():
+        if not current_user.is_authenticated:
             return redirect(url_for("portal.login", next=request.full_path))
+        if not is_portal_user():
+            abort(403)
         return view(*args, **kwargs)
 
+    wrapper.access = ("portal", ())
     return wrapper
+
+
+def public_view(view):
+    """Mark a view under /admin or /portal that anyone may open (login pages)."""
+    view.access = ("public", ())
+    return view
+
+
+# --- response hardening -----------------------------------------------------------------
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def init_security(app: Flask) -> None:
+    """Security headers on every response; trust ``TRUSTED_PROXIES`` reverse proxies."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Client address and scheme from X-Forwarded-*: rate limits count real clients.
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
+        )
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        static = (request.endpoint or "").endswith("static")
+        if not static and current_user and current_user.is_authenticated:
+            # Pages of a logged-in user must not be served from shared or back-button caches.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
