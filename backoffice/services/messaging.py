@@ -1,30 +1,45 @@
 """Communication: every module's e-mails and text messages go through ``notify``.
 
-``notify`` renders the event's template for each recipient and writes one ``Message`` row
-per recipient and channel in the caller's transaction (the outbox). After commit a
-``mail``-queue job sends them; see tasks/messaging.py.
+``notify`` decides the channels (the console's event × channel matrix and per-customer
+overrides), the recipients (the customer's address and its contacts flagged for the
+audience, one message per address), applies consents and the suppression list, renders the
+template (a console override for the language and customer group, else the default file)
+and writes one ``Message`` row per recipient and channel in the caller's transaction (the
+outbox). After commit a ``mail``-queue job sends them; see services/message_sending.py.
 
 Templates: ``templates/emails/<event>.<locale>.html`` with the blocks ``subject``, ``html``,
 ``text`` and ``sms`` (each optional), rendered in an immutable sandbox with the caller's
-``context``.
+``context`` plus ``recipient``, ``company``, ``base_url`` and ``locale``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass
 
-from jinja2 import FileSystemLoader, TemplateNotFound, select_autoescape
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from backoffice.actors import Actor
+from backoffice.errors import ValidationFailed
 from backoffice.extensions import db
-from backoffice.queue import defer
+from backoffice.services import consents
+from backoffice.services.message_events import enabled_channels, register_event  # noqa: F401
+from backoffice.services.message_sending import defer_dispatch
+from backoffice.services.message_templates import (  # noqa: F401 - public names
+    TemplateMissing,
+    file_blocks,
+    render_message,
+    template_env,
+)
+from models.base import utcnow
+from models.company import CompanyProfile
 from models.customers import Customer
-from models.messaging import Channel, Message, Purpose
+from models.messaging import Channel, Message, MessageStatus, Purpose
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "emails"
+log = logging.getLogger(__name__)
 
 #: Contact flag that selects the recipients of each audience.
 AUDIENCE_FLAGS = {
@@ -46,6 +61,9 @@ class Recipient:
     contact_id: int | None = None
     locale: str = "pl"
 
+    def address(self, channel: Channel) -> str | None:
+        return self.email if channel == Channel.EMAIL else self.phone
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -56,39 +74,14 @@ class Attachment:
     mimetype: str
 
 
-_ENV: ImmutableSandboxedEnvironment | None = None
-
-
-def template_env() -> ImmutableSandboxedEnvironment:
-    """The sandboxed environment that renders message templates."""
-    global _ENV
-    if _ENV is None:
-        _ENV = ImmutableSandboxedEnvironment(
-            loader=FileSystemLoader(str(TEMPLATES)),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-    return _ENV
-
-
 def render_blocks(event: str, locale: str, context: dict) -> dict[str, str]:
-    """Render the event's template blocks (subject, html, text, sms) for one locale."""
-    env = template_env()
-    try:
-        template = env.get_template(f"{event}.{locale}.html")
-    except TemplateNotFound:
-        template = env.get_template(f"{event}.pl.html")
-    ctx = template.new_context(dict(context))
-    return {
-        name: "".join(block(ctx)).strip()
-        for name, block in template.blocks.items()
-        if name in {"subject", "html", "text", "sms"}
-    }
+    """The default file's blocks for ``locale`` (Polish when missing) — kept for callers."""
+    blocks = file_blocks(event, locale, context)
+    return blocks if blocks is not None else (file_blocks(event, "pl", context) or {})
 
 
 def default_recipients(customer: Customer, audience: str | None) -> list[Recipient]:
-    """The customer's own address plus its contacts flagged for the audience, deduplicated."""
+    """The customer's own address plus its contacts flagged for the audience."""
     out: list[Recipient] = []
     if customer.email or customer.phone:
         out.append(
@@ -109,13 +102,19 @@ def default_recipients(customer: Customer, audience: str | None) -> list[Recipie
                     customer.locale,
                 )
             )
-    seen, unique = set(), []
-    for r in out:
-        key = (r.email or "").lower(), r.phone
-        if key not in seen:
-            seen.add(key)
-            unique.append(r)
-    return unique
+    return out
+
+
+def common_context() -> dict:
+    """Variables every template gets: our company and the application's address."""
+    profile = db.session.scalar(select(CompanyProfile).order_by(CompanyProfile.id).limit(1))
+    company = {"name": current_app.config.get("MAIL_FROM", "").partition("<")[0].strip()}
+    if profile is not None:
+        company = {
+            c: getattr(profile, c)
+            for c in ("name", "street", "postal_code", "city", "nip", "email", "phone", "website")
+        }
+    return {"company": company, "base_url": current_app.config["BASE_URL"]}
 
 
 def notify(
@@ -128,51 +127,120 @@ def notify(
     purpose: Purpose | str = Purpose.TRANSACTIONAL,
     audience: str | None = None,
     recipients: Sequence[Recipient] | None = None,
-    channels: Iterable[str] = (Channel.EMAIL,),
+    channels: Iterable[str] | None = None,
     attachments: Sequence[Attachment] = (),
+    headers: dict[str, str] | None = None,
+    dedupe_key: str | None = None,
 ) -> list[Message]:
-    """Queue ``event``'s messages; one row per recipient and channel. No commit.
+    """Queue ``event``'s messages; one row per recipient address and channel. No commit.
 
     Recipients default to the customer's address and its contacts flagged for ``audience``
-    (``orders``, ``returns``, ``payment_reminders``, ``offers``). ``related`` is the object
-    the message is about (shown in the register). Sent after the caller commits.
+    (``orders``, ``returns``, ``payment_reminders``, ``offers``). ``channels`` limits the
+    channels the matrix enables (default: all it enables). Addresses without consent for
+    ``purpose`` get nothing; a malformed address gets a ``failed`` row saying so.
+    ``dedupe_key`` (e.g. "order-event:17") makes a repeated call write nothing new.
+    ``related`` is the object the message is about. Sent after the caller commits.
     """
+    purpose = Purpose(purpose)
     if recipients is None:
         recipients = default_recipients(customer, audience) if customer is not None else []
-    messages = []
-    for recipient in recipients:
-        for channel in map(Channel, channels):
-            address = recipient.email if channel == Channel.EMAIL else recipient.phone
-            if not address:
+    customer_id = customer.id if customer is not None else None
+    group_id = customer.group_id if customer is not None else None
+    base = {**common_context(), **context}
+    rows: list[Message] = []
+    for channel in enabled_channels(event, customer_id, channels):
+        targets = _targets(recipients, channel)
+        allowed = consents.allowed_addresses([a for a, _r in targets if a], channel, purpose)
+        for address, recipient in targets:
+            if address is not None and address not in allowed:
                 continue
-            blocks = render_blocks(event, recipient.locale, {**context, "recipient": recipient})
-            body = blocks.get("sms", "") if channel == Channel.SMS else blocks.get("text", "")
-            message = Message(
-                channel=channel,
-                event=event,
-                purpose=Purpose(purpose),
-                recipient=address,
-                recipient_name=recipient.name,
-                customer_id=recipient.customer_id or (customer.id if customer else None),
-                contact_id=recipient.contact_id,
-                related_type=type(related).__name__ if related is not None else None,
-                related_id=str(related.id) if related is not None else None,
-                locale=recipient.locale,
-                subject=blocks.get("subject") if channel == Channel.EMAIL else None,
-                body_html=blocks.get("html") if channel == Channel.EMAIL else None,
-                body_text=body,
-                attachments=[a.__dict__ for a in attachments] or None,
-            )
-            db.session.add(message)
-            messages.append(message)
-    if messages:
-        db.session.flush()
-        for channel in {m.channel for m in messages}:
-            defer(
-                "tasks.messaging.dispatch",
-                channel.value,
-                queue="mail",
-                key=f"dispatch-{channel.value}",
-                timeout=300,
-            )
-    return messages
+            message = _message(event, channel, purpose, address, recipient, base, group_id)
+            if message is None:
+                continue
+            message.customer_id = recipient.customer_id or customer_id
+            if related is not None:
+                message.related_type = type(related).__name__
+                message.related_id = str(related.id)
+            message.attachments = [asdict(a) for a in attachments] or None
+            message.headers = dict(headers) if headers else None
+            if dedupe_key:
+                message.dedupe_key = f"{dedupe_key}|{channel.value}|{message.recipient}"[:300]
+            rows.append(message)
+    rows = _store(rows)
+    for channel in {m.channel for m in rows if m.status == MessageStatus.QUEUED}:
+        defer_dispatch(channel)
+    return rows
+
+
+def _targets(recipients: Sequence[Recipient], channel: Channel):
+    """(normalised address or None if malformed, recipient) — each address once."""
+    seen: set[str] = set()
+    out = []
+    for recipient in recipients:
+        raw = recipient.address(channel)
+        if not raw or not str(raw).strip():
+            continue
+        try:
+            address = consents.normalise_address(raw, channel)
+        except ValidationFailed:
+            address = None
+        key = address or str(raw).strip().lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append((address, recipient))
+    return out
+
+
+def _message(event, channel, purpose, address, recipient, base, group_id) -> Message | None:
+    context = {
+        **base,
+        "recipient": {"name": recipient.name, "email": recipient.email, "phone": recipient.phone},
+    }
+    rendered = render_message(event, channel, recipient.locale, context, group_id)
+    if rendered is None:
+        return None  # the event has no text for this channel (e.g. no SMS block)
+    message = Message(
+        channel=channel,
+        event=event,
+        purpose=purpose,
+        recipient=(address or str(recipient.address(channel)))[:254],
+        recipient_name=recipient.name,
+        contact_id=recipient.contact_id,
+        locale=recipient.locale,
+        subject=rendered.subject[:300] if rendered.subject else None,
+        body_html=rendered.html,
+        body_text=rendered.text,
+        template_source=rendered.source,
+    )
+    if address is None:
+        message.status = MessageStatus.FAILED
+        message.failed_at = utcnow()
+        message.last_error = (
+            "invalid e-mail address" if channel == Channel.EMAIL else "invalid phone number"
+        )
+    return message
+
+
+def _store(rows: list[Message]) -> list[Message]:
+    """Add the rows, leaving out ones whose dedupe key exists (also if written concurrently)."""
+    keys = [m.dedupe_key for m in rows if m.dedupe_key]
+    if keys:
+        existing = set(
+            db.session.scalars(select(Message.dedupe_key).where(Message.dedupe_key.in_(keys)))
+        )
+        rows = [m for m in rows if m.dedupe_key not in existing]
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(rows)
+    except IntegrityError:
+        stored = []
+        for message in rows:  # a concurrent writer got some of them first: keep the rest
+            try:
+                with db.session.begin_nested():
+                    db.session.add(message)
+                stored.append(message)
+            except IntegrityError:
+                log.info("message %s exists already", message.dedupe_key)
+        rows = stored
+    return rows

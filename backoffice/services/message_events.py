@@ -1,0 +1,167 @@
+"""The event catalogue and the notification matrix: which events exist, who decides channels.
+
+Every module registers the events it sends, so the console can list them with their
+variables and default channels::
+
+    register_event("offer.sent", _l("Offer sent to the customer"),
+                   variables={"offer": _l("number, valid_until, total_gross, …")},
+                   channels=("email",), sample=offer_sample_context)
+
+Events that only exist as template files (``templates/emails/<event>.<locale>.html``) are
+listed too. Whether an event sends on a channel: a customer's override, else the console's
+matrix row, else the event's default channels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from backoffice.extensions import db
+from models.message_templates import CustomerNotificationRule, NotificationRule
+from models.messaging import Channel, Purpose
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "emails"
+
+#: Variables every message template can use.
+COMMON_VARIABLES = {
+    "recipient": _l("the recipient: name, email, phone"),
+    "company": _l("our company: name, street, postal_code, city, nip, email, phone, website"),
+    "base_url": _l("address of this application (links to the portal)"),
+    "locale": _l("language of the message (pl, en)"),
+}
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    """What the console knows about an event that sends messages."""
+
+    name: str
+    description: object = ""
+    #: variable name → what it holds (shown beside the template editor).
+    variables: dict[str, object] = field(default_factory=dict)
+    #: Channels on by default in the matrix.
+    channels: tuple[str, ...] = ("email",)
+    purpose: Purpose = Purpose.TRANSACTIONAL
+    #: ``sample(ref)`` → template context for previews (``ref``: e.g. an order number).
+    sample: Callable[[str | None], dict] | None = None
+    #: What ``ref`` means for ``sample`` (e.g. "Order number").
+    sample_label: object = None
+    registered: bool = True
+
+    @property
+    def module(self) -> str:
+        return self.name.partition(".")[0]
+
+
+EVENTS: dict[str, EventInfo] = {}
+
+
+def register_event(
+    name: str,
+    description: object,
+    *,
+    variables: dict[str, object] | None = None,
+    channels: Iterable[str] = ("email",),
+    purpose: Purpose | str = Purpose.TRANSACTIONAL,
+    sample: Callable[[str | None], dict] | None = None,
+    sample_label: object = None,
+) -> EventInfo:
+    """Add an event to the catalogue (call at import time of the sending module)."""
+    info = EventInfo(
+        name,
+        description,
+        dict(variables or {}),
+        tuple(Channel(c).value for c in channels),
+        Purpose(purpose),
+        sample,
+        sample_label,
+    )
+    EVENTS[name] = info
+    return info
+
+
+def template_files() -> dict[str, set[str]]:
+    """Default template files on disk: event → locales."""
+    found: dict[str, set[str]] = {}
+    for path in TEMPLATES.glob("*.html"):
+        if path.name.startswith("_"):
+            continue
+        event, _dot, locale = path.stem.rpartition(".")
+        if event:
+            found.setdefault(event, set()).add(locale)
+    return found
+
+
+def event_info(name: str) -> EventInfo:
+    """The registered event, or a bare entry for one known only from its files."""
+    _load_senders()
+    return EVENTS.get(name) or EventInfo(name, registered=False)
+
+
+def all_events() -> list[EventInfo]:
+    """Registered events plus events that only have template files, sorted by name."""
+    _load_senders()
+    names = set(EVENTS) | set(template_files())
+    return [event_info(n) for n in sorted(names)]
+
+
+def _load_senders() -> None:
+    """Import the modules that register events but may not be imported yet (e.g. in workers)."""
+    import backoffice.services.order_notifications  # noqa: F401
+
+
+# --- the matrix --------------------------------------------------------------------------------
+
+
+def matrix() -> dict[tuple[str, str], bool]:
+    """Every (event, channel) → enabled, with defaults filled in for cells without a row."""
+    rows = {
+        (r.event, r.channel.value): r.enabled for r in db.session.scalars(select(NotificationRule))
+    }
+    cells = {}
+    for info in all_events():
+        for channel in Channel:
+            cells[(info.name, channel.value)] = rows.get(
+                (info.name, channel.value), channel.value in info.channels
+            )
+    return cells
+
+
+def enabled_channels(
+    event: str, customer_id: int | None, requested: Iterable[str] | None = None
+) -> list[Channel]:
+    """Channels ``event`` sends on for this customer.
+
+    An explicit switch wins — the customer's override, then the console's matrix row;
+    without one, the channels the caller asked for, else the event's default channels
+    (e-mail for an event nobody registered).
+    """
+    info = event_info(event)
+    if requested:
+        wanted = [Channel(c) for c in requested]
+        defaults = {c.value for c in wanted}
+    else:
+        wanted = list(Channel)
+        defaults = set(info.channels)
+    rules = {
+        r.channel: r.enabled
+        for r in db.session.scalars(select(NotificationRule).where(NotificationRule.event == event))
+    }
+    if customer_id is not None:
+        rules.update(
+            {
+                r.channel: r.enabled
+                for r in db.session.scalars(
+                    select(CustomerNotificationRule).where(
+                        CustomerNotificationRule.customer_id == customer_id,
+                        CustomerNotificationRule.event == event,
+                    )
+                )
+            }
+        )
+    return [c for c in wanted if rules.get(c, c.value in defaults)]
