@@ -105,3 +105,77 @@ def wtf(normaliser):
             raise ValidationError(exc.message) from exc
 
     return validator
+
+
+#: IBAN lengths of the countries a Polish distributor meets most (others: 15–34 chars).
+IBAN_LENGTHS = {"PL": 28, "DE": 22, "CZ": 24, "SK": 24, "LT": 20, "GB": 22, "FR": 27, "NL": 18}
+
+
+def iban_is_valid(iban: str) -> bool:
+    """True for an IBAN (no spaces) with a known length and a correct mod-97 checksum."""
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", iban or ""):
+        return False
+    if len(iban) != IBAN_LENGTHS.get(iban[:2], len(iban)):
+        return False
+    digits = "".join(str(int(c, 36)) for c in iban[4:] + iban[:4])
+    return int(digits) % 97 == 1
+
+
+def normalise_iban(value: str | None, field: str = "bank_account") -> str | None:
+    """ "PL61 1090 1014 …" or a 26-digit Polish NRB → "PL61109010140000071219812874"."""
+    if value is None or not str(value).strip():
+        return None
+    iban = re.sub(r"[\s-]", "", str(value)).upper()
+    if re.fullmatch(r"\d{26}", iban):
+        iban = "PL" + iban
+    if not iban_is_valid(iban):
+        raise ValidationFailed(
+            _("Invalid bank account number %(value)s: wrong length or checksum.", value=value),
+            field=field,
+        )
+    return iban
+
+
+REGON_WEIGHTS = {9: (8, 9, 2, 3, 4, 5, 6, 7), 14: (2, 4, 8, 5, 0, 9, 7, 3, 6, 1, 2, 4, 8)}
+
+
+def regon_is_valid(regon: str) -> bool:
+    """True for a 9- or 14-digit REGON whose check digit matches."""
+    weights = REGON_WEIGHTS.get(len(regon or ""))
+    if weights is None or not regon.isdigit():
+        return False
+    check = sum(int(d) * w for d, w in zip(regon, weights, strict=False)) % 11 % 10
+    return check == int(regon[-1])
+
+
+def normalise_regon(value: str | None, field: str = "regon") -> str | None:
+    """Digits only; raise for a wrong length or check digit."""
+    if value is None or not str(value).strip():
+        return None
+    regon = re.sub(r"[\s-]", "", str(value))
+    if not regon_is_valid(regon):
+        raise ValidationFailed(
+            _(
+                "Invalid REGON %(value)s: it must have 9 or 14 digits with a correct check digit.",
+                value=value,
+            ),
+            field=field,
+        )
+    return regon
+
+
+def normalise_postal_code(
+    value: str | None, field: str = "postal_code", country: str = "PL"
+) -> str | None:
+    """Polish codes as NN-NNN ("00950" → "00-950"); other countries only trimmed."""
+    if value is None or not str(value).strip():
+        return None
+    code = str(value).strip().upper()
+    if (country or "PL").upper() != "PL":
+        return code[:16]
+    digits = re.sub(r"[\s-]", "", code)
+    if not re.fullmatch(r"\d{5}", digits):
+        raise ValidationFailed(
+            _("Invalid postal code %(value)s: use the form 00-950.", value=value), field=field
+        )
+    return f"{digits[:2]}-{digits[2:]}"

@@ -287,3 +287,44 @@ def create_portal_user(
     db.session.flush()
     record(actor, "portal.create", user)
     return user
+
+
+#: Permission flags of a portal user that staff (or the company's admin) may change.
+PORTAL_FLAGS = (
+    "is_company_admin",
+    "can_file_returns",
+    "can_accept_offers",
+    "can_file_service_tickets",
+    "can_redeem_points",
+)
+
+
+def update_portal_user(
+    actor: Actor,
+    user: PortalUser,
+    *,
+    email: str,
+    name: str,
+    locale: str = "pl",
+    phone: str | None = None,
+    **flags: bool,
+) -> None:
+    """Change a portal user's profile and permission flags (audited as portal.update).
+
+    The company (customer or supplier) never changes. Raises ValidationFailed / Conflict.
+    """
+    unknown = set(flags) - set(PORTAL_FLAGS)
+    if unknown:
+        raise ValueError(f"unknown portal flags: {sorted(unknown)}")
+    fields = ("email", "name", "locale", "phone", *PORTAL_FLAGS)
+    before = {f: getattr(user, f) for f in fields}
+    user.email = _unique_email(PortalUser, email, exclude_id=user.id)
+    user.name = _clean_name(name, user.email)
+    user.locale = _clean_locale(locale)
+    user.phone = (phone or "").strip() or None
+    for flag, value in flags.items():
+        setattr(user, flag, bool(value))
+    changes = {f: [v, getattr(user, f)] for f, v in before.items() if v != getattr(user, f)}
+    if changes:
+        db.session.flush()
+        record(actor, "portal.update", user, changes=changes)
