@@ -41,8 +41,7 @@ def build_lines(note: DeliveryNote, draft: ReturnDraft) -> list[ReturnLine]:
         if req.delivery_note_line_id in seen:
             errors[f"lines.{i}.delivery_note_line_id"] = [_("This line is given twice.")]
         seen.add(req.delivery_note_line_id)
-    if errors:
-        raise ValidationFailed(_("Correct the marked lines."), errors=errors)
+    _raise_if(errors)
     ids = [r.delivery_note_line_id for r in requests]
     locked = return_quantities.lock_lines(ids)
     state = {s.line.id: s for s in return_quantities.returnable_lines(locked[i] for i in ids)}
@@ -54,11 +53,19 @@ def build_lines(note: DeliveryNote, draft: ReturnDraft) -> list[ReturnLine]:
         except ValidationFailed as exc:
             for key, messages in exc.errors.items():
                 errors.setdefault(f"lines.{i}.{key}", []).extend(messages)
-    if errors:
-        raise ValidationFailed(_("Correct the marked lines."), errors=errors)
+    _raise_if(errors)
     for n, line in enumerate(lines, start=1):
         line.line_no = n
     return lines
+
+
+def _raise_if(errors: dict[str, list[str]]) -> None:
+    """One problem is the message itself; several are summarised (details per field)."""
+    messages = [m for ms in errors.values() for m in ms]
+    if len(messages) == 1:
+        raise ValidationFailed(messages[0], errors=errors)
+    if messages:
+        raise ValidationFailed(_("Correct the marked lines."), errors=errors)
 
 
 def _requests(note: DeliveryNote, draft: ReturnDraft) -> list[LineRequest]:

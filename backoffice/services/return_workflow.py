@@ -138,7 +138,7 @@ def assess_return(actor: Actor, rr: ReturnRequest, assessments: dict[int, Assess
     if rr.status != ReturnStatus.ASSESSED:
         _require(rr, ReturnStatus.ASSESSED)
     lines = _line_map(rr, assessments, accepted_only=True)
-    conditions = {c.id for c in db.session.query(ReturnCondition.id).filter_by(active=True)}
+    conditions = {c.id: c for c in db.session.query(ReturnCondition).filter_by(active=True)}
     errors: dict[str, list[str]] = {}
     for line_id, line in lines.items():
         found = assessments.get(line_id)
@@ -147,7 +147,7 @@ def assess_return(actor: Actor, rr: ReturnRequest, assessments: dict[int, Assess
                 _("Choose the condition found for line %(no)d.", no=line.line_no)
             ]
             continue
-        line.found_condition_id = found.found_condition_id
+        line.found_condition = conditions[found.found_condition_id]
         line.assessment_notes = _clean(found.notes)
     if errors:
         raise ValidationFailed(_("Assess every accepted line."), errors=errors)

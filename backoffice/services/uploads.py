@@ -199,21 +199,32 @@ def store_upload(checked: CheckedFile, folder: str, session: Session | None = No
     The write is atomic; if ``session``'s transaction (default: ``db.session``) is rolled
     back, the file is deleted.
     """
+    relative = store_bytes(checked.data, folder, EXTENSIONS[checked.kind], session=session)
+    return StoredFile(relative, checked.filename, checked.mimetype, checked.size, checked.sha256)
+
+
+def store_bytes(data: bytes, folder: str, extension: str, session: Session | None = None) -> str:
+    """Write generated or checked bytes under ``STORAGE_DIR/folder``; the relative path.
+
+    Atomic (temporary file, fsync, rename); deleted again if the session's transaction
+    does not commit.
+    """
     session = session or db.session
     safe_folder = "/".join(p for p in re.split(r"[\\/]+", folder) if p not in {"", ".", ".."})
-    relative = f"{safe_folder}/{secrets.token_hex(16)}.{EXTENSIONS[checked.kind]}"
+    ext = re.sub(r"[^a-z0-9]", "", extension.lower())[:8] or "bin"
+    relative = f"{safe_folder}/{secrets.token_hex(16)}.{ext}"
     target = absolute_path(relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(target.suffix + ".part")
     with open(tmp, "wb") as out:
-        out.write(checked.data)
+        out.write(data)
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, target)
     os.chmod(target, 0o640)
     session.connection()  # make sure a transaction exists, so its end is seen
     session.info.setdefault(_NEW_FILES, []).append(str(target))
-    return StoredFile(relative, checked.filename, checked.mimetype, checked.size, checked.sha256)
+    return relative
 
 
 @event.listens_for(Session, "after_commit")
