@@ -126,7 +126,7 @@ class DiscountCodeBatch(TimestampMixin, Base):
     valid_from: Mapped[dt.datetime | None]
     valid_to: Mapped[dt.datetime | None]
     #: Uses of each code, by anyone (NULL: unlimited).
-    usage_limit_total: Mapped[int | None] = mapped_column(default=1)
+    usage_limit_total: Mapped[int | None]
     #: Uses by one customer across all codes of the batch (NULL: unlimited).
     usage_limit_per_customer: Mapped[int | None]
     first_order_only: Mapped[bool] = mapped_column(default=False)

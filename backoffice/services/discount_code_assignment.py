@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from backoffice.actors import Actor
 from backoffice.errors import Conflict, ValidationFailed
@@ -56,16 +57,26 @@ def assign_codes(
         raise Conflict(_("The codes of this batch are still being generated."))
     if not wanted:
         return {}
-    result = _assigned(batch.id, list(wanted))
-    todo = [r for key, r in wanted.items() if key not in result]
-    if todo:
-        result.update(_assign_free(actor, batch, todo, source))
+    for attempt in range(3):
+        result = _assigned(batch.id, list(wanted))
+        todo = [r for key, r in wanted.items() if key not in result]
+        if not todo:
+            break
+        try:
+            with db.session.begin_nested():
+                result.update(_assign_free(actor, batch, todo, source))
+        except IntegrityError:
+            # A concurrent call gave some of these recipients a code first: take theirs.
+            if attempt == 2:
+                raise
+            continue
         record(
             actor,
             "discount_batch.assign",
             batch,
             summary=_("%(count)s codes assigned (%(source)s)", count=len(todo), source=source),
         )
+        break
     return {key: result[key] for key in wanted}
 
 

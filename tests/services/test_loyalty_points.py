@@ -103,7 +103,8 @@ def test_rules_for_a_customer_group_and_date_range_use_warsaw_time(db):
     # 23:30 UTC on 31 January is already 1 February in Warsaw
     late = make_order(lines=[(product, 1, 10)], placed_at=at(2026, 1, 31, 23, 30))
     inside = make_order(lines=[(product, 1, 10)], placed_at=at(2026, 1, 31, 22, 30))
-    vip_order = make_order(make_customer(group=vip), lines=[(product, 1, 10)], placed_at=late.placed_at)
+    vip_customer = make_customer(group=vip)
+    vip_order = make_order(vip_customer, lines=[(product, 1, 10)], placed_at=late.placed_at)
 
     assert quote_order(inside).points == 10
     assert quote_order(late).points == 0
