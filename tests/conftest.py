@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -135,9 +136,21 @@ def app(infra):
     app = create_app(test_config(infra))
     with app.app_context():
         _db.create_all()
+    request_started.connect(_fresh_request_globals, app)
     yield app
     with app.app_context():
         _db.engine.dispose()
+
+
+def _fresh_request_globals(sender, **extra) -> None:
+    """Each request starts with an empty ``g``, as in production.
+
+    Tests keep one app context pushed (for ``db``), and Flask reuses it for the requests of
+    every test client, so ``g`` would carry the logged-in user (Flask-Login) and the locale
+    (Flask-Babel) from one client's request into another's.
+    """
+    for name in list(vars(g)):
+        delattr(g, name)
 
 
 # --- database state per test -------------------------------------------------------------

@@ -6,6 +6,7 @@ from flask import Response, abort, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.utils import secure_filename
@@ -39,7 +40,8 @@ ALL_STAFF: tuple[str, ...] = ()
 class SecureMixin:
     """Access for logged-in staff holding one of ``roles`` (any staff if empty; admins always).
 
-    Anonymous visitors are sent to the login page; staff without the role get 403.
+    Anonymous visitors are sent to the login page; portal users and staff without the role
+    get 403.
     """
 
     roles: tuple[str, ...] = ALL_STAFF
@@ -50,7 +52,8 @@ class SecureMixin:
         return not self.roles or current_user.has_role(*self.roles)
 
     def inaccessible_callback(self, name, **kwargs):
-        if not is_staff():
+        # Anonymous visitors log in; portal users and staff without the role are refused.
+        if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path))
         abort(403)
 
@@ -73,6 +76,7 @@ class SecureModelView(SecureMixin, ModelView):
 
     form_base_class = FlaskForm
     page_size = 25
+    page_size_options = (25, 50, 100)
     can_set_page_size = True
     can_view_details = True
     can_export = True
@@ -87,6 +91,11 @@ class SecureModelView(SecureMixin, ModelView):
         super().__init__(
             model, db.session, name=name, category=category, endpoint=endpoint, url=url, **kwargs
         )
+
+    def validate_form(self, form):
+        valid = super().validate_form(form)
+        _plain_error_strings(form)
+        return valid
 
     # --- permissions ---------------------------------------------------------------
     def _may_edit(self) -> bool:
@@ -177,6 +186,14 @@ class SecureModelView(SecureMixin, ModelView):
             mimetype=mimetype,
             headers={"Content-Disposition": f"attachment; filename={filename}"},
         )
+
+
+def _plain_error_strings(form) -> None:
+    """Turn lazy (``_l``) validator messages into str: Flask-Admin shows only str errors."""
+    for field in form:
+        errors = getattr(field, "errors", None)
+        if isinstance(errors, list | tuple):
+            field.errors = [str(e) if isinstance(e, LazyString) else e for e in errors]
 
 
 class ReadOnlyModelView(SecureModelView):
