@@ -159,10 +159,12 @@ class AuditLogAdmin(ReadOnlyModelView):
 
     def link_filters(self) -> dict[str, str]:
         """The LINK_ARGS present in the request (shown above the list with a reset link)."""
-        return {k: request.args[k] for k in self.LINK_ARGS if request.args.get(k)}
+        return {k: request.args[k][:64] for k in self.LINK_ARGS if request.args.get(k)}
 
     def scope(self, query):
         for key, value in self.link_filters().items():
+            if key == "actor_id":
+                value = int(value) if value.isdigit() else -1
             query = query.filter(getattr(AuditEntry, key) == value)
         return query
 
