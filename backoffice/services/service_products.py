@@ -162,13 +162,7 @@ def register_product(
     recompute_warranty_new(unit)
     _insert_unique(unit, customer)
     for upload in proof:
-        store_attachment(
-            actor,
-            upload,
-            AttachmentKind.PROOF_OF_PURCHASE,
-            registered_product=unit,
-            field="proof",
-        )
+        store_attachment(actor, upload, AttachmentKind.PROOF_OF_PURCHASE, registered_product=unit)
     record(
         actor,
         "registered_product.register",

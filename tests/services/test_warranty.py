@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from backoffice.services.service_workflow import correct_repair_dates, override_ticket_kind
 from backoffice.services.warranty import (
     add_months,
     incremental_days,
@@ -11,7 +12,6 @@ from backoffice.services.warranty import (
     warranty_end,
     warranty_state,
 )
-from backoffice.services.service_workflow import correct_repair_dates, override_ticket_kind
 from models.service_procedures import TicketKind
 from tests.factories_service import STAFF, WARRANTY_PATH, make_ticket, make_unit, walk
 
