@@ -26,11 +26,16 @@ def _titles() -> dict[int, str]:
     }
 
 
+def api_error(code: int, title: str, message: str):
+    """``{"error", "message", "errors": {"_": [message]}}``: the API's error shape."""
+    return jsonify({"error": title, "message": message, "errors": {"_": [message]}}), code
+
+
 def render_error(code: int, title: str | None = None, detail: str | None = None):
     """The error page (HTML) or ``{"error", "message"}`` (API) with the status code."""
     title = title or _titles().get(code) or _("Error")
     if request.path.startswith(JSON_PREFIXES):
-        return jsonify({"error": title, "message": detail or title}), code
+        return api_error(code, title, detail or title)
     return render_template("error.html", code=code, title=title, detail=detail), code
 
 
@@ -48,7 +53,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if request.path.startswith(JSON_PREFIXES):
-            return jsonify({"error": exc.name, "message": exc.description}), exc.code
+            return api_error(exc.code or 500, exc.name, exc.description or exc.name)
         return render_error(exc.code or 500)
 
     @app.errorhandler(Exception)
@@ -59,5 +64,5 @@ def register(app: Flask) -> None:
         except Exception:  # noqa: BLE001 - the database itself may be what failed
             app.logger.warning("rollback after an unhandled error failed too")
         if request.path.startswith(JSON_PREFIXES):
-            return jsonify({"error": "Internal Server Error"}), 500
+            return api_error(500, "Internal Server Error", "Internal Server Error")
         return render_error(500)
