@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from models.customers import Customer
 
 
+def _reported_default(context) -> Decimal:
+    """Rows made without a reported amount report what they were created as paid."""
+    return context.get_current_parameters().get("paid_amount") or Decimal("0.00")
+
+
 class Receivable(TimestampMixin, Base):
     """An amount a customer owes on one document (invoice), with its due date."""
 
@@ -33,6 +38,8 @@ class Receivable(TimestampMixin, Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3), default="PLN")
     paid_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    #: Paid amount as the ERP last reported it; paid_amount = max(this, sum of payments).
+    reported_paid_amount: Mapped[Decimal] = mapped_column(Money, default=_reported_default)
     #: Kept equal to paid_amount < amount by the service layer; indexed for daily runs.
     is_open: Mapped[bool] = mapped_column(default=True)
     paid_at: Mapped[dt.datetime | None]
@@ -54,6 +61,7 @@ class Payment(TimestampMixin, Base):
     """A payment booked against a receivable."""
 
     __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_updated", "updated_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64), unique=True)

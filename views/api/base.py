@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import Response, g, jsonify, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from backoffice.errors import DomainError
 from backoffice.extensions import db
@@ -94,6 +94,7 @@ def _domain_error(exc: DomainError):
 
 
 def hash_token(token: str) -> str:
+    """The stored SHA-256 of a token (see ``backoffice.services.api_tokens``)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -123,11 +124,24 @@ def _unauthorised(message: str):
 
 
 def _touch(row: ApiToken) -> None:
-    """Record use at most once a minute per token (no write on every request)."""
+    """Record use at most once a minute per token, committed at once.
+
+    The request's own session is used (a second connection would wait for the request's
+    transaction on SQLite); the conditional UPDATE holds the token row only until this
+    commit, and concurrent requests of one token turn it into a no-op.
+    """
     now = utcnow()
-    if row.last_used_at is None or row.last_used_at < now - dt.timedelta(minutes=1):
-        with db.engine.begin() as conn:
-            conn.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+    stale = now - dt.timedelta(minutes=1)
+    if row.last_used_at is not None and row.last_used_at >= stale:
+        return
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == row.id)
+        .where(or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < stale))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 # --- declaring endpoints ------------------------------------------------------------------
