@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, BigId, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from models.customers import Customer
 
 
 class Channel(enum.StrEnum):
@@ -101,6 +104,7 @@ class Message(Base):
     failed_at: Mapped[dt.datetime | None]
     bounced_at: Mapped[dt.datetime | None]
 
+    customer: Mapped[Customer | None] = relationship()
     attempt_rows: Mapped[list[MessageAttempt]] = relationship(
         back_populates="message", order_by="MessageAttempt.id", cascade="all, delete-orphan"
     )

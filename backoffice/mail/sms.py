@@ -86,3 +86,20 @@ def interpret(status: int, body: str) -> SendResult:
     points = first.get("points")
     summary = f"{first.get('status', 'OK')}; points {points}" if points is not None else reply
     return SendResult(Outcome.SENT, status, summary, str(first.get("id") or "") or None)
+
+
+#: The GSM 03.38 basic character set; anything else makes the SMS UCS-2 (70 chars a part).
+GSM7 = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVW"
+    "XYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = frozenset("^{}\\[~]|€")
+
+
+def sms_parts(text: str) -> tuple[int, str]:
+    """How many SMS parts the text takes and its encoding ("GSM-7" or "UCS-2")."""
+    if all(c in GSM7 or c in GSM7_EXTENDED for c in text):
+        length = sum(2 if c in GSM7_EXTENDED else 1 for c in text)
+        return (1 if length <= 160 else -(-length // 153)), "GSM-7"
+    length = len(text.encode("utf-16-le")) // 2
+    return (1 if length <= 70 else -(-length // 67)), "UCS-2"

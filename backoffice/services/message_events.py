@@ -165,3 +165,73 @@ def enabled_channels(
             }
         )
     return [c for c in wanted if rules.get(c, c.value in defaults)]
+
+
+def set_matrix(actor, cells: dict[tuple[str, str], bool]) -> int:
+    """Store the console matrix; only cells that change get a row. Audited; no commit."""
+    from backoffice.services.audit import record
+
+    current = matrix()
+    changed = {}
+    for (event, channel), enabled in cells.items():
+        if current.get((event, channel)) == enabled:
+            continue
+        db.session.merge(
+            NotificationRule(
+                event=event, channel=Channel(channel), enabled=enabled, updated_by=actor.label
+            )
+        )
+        changed[f"{event}/{channel}"] = [current.get((event, channel)), enabled]
+    if changed:
+        record(
+            actor,
+            "notification_matrix.update",
+            object_type="NotificationRule",
+            summary=", ".join(sorted(changed)),
+            changes=changed,
+        )
+    return len(changed)
+
+
+def customer_rules(customer_id: int) -> dict[tuple[str, str], bool]:
+    """A customer's own switches: (event, channel) → enabled."""
+    return {
+        (r.event, r.channel.value): r.enabled
+        for r in db.session.scalars(
+            select(CustomerNotificationRule).where(
+                CustomerNotificationRule.customer_id == customer_id
+            )
+        )
+    }
+
+
+def set_customer_rules(actor, customer, cells: dict[tuple[str, str], bool | None]) -> int:
+    """Store one customer's switches (None = follow the matrix). Audited; no commit."""
+    from backoffice.services.audit import record
+
+    current = customer_rules(customer.id)
+    changed = {}
+    for (event, channel), enabled in cells.items():
+        if current.get((event, channel)) == enabled:
+            continue
+        row = db.session.get(CustomerNotificationRule, (customer.id, event, Channel(channel)))
+        if enabled is None:
+            if row is not None:
+                db.session.delete(row)
+        else:
+            row = row or CustomerNotificationRule(
+                customer_id=customer.id, event=event, channel=Channel(channel)
+            )
+            row.enabled = enabled
+            row.updated_by = actor.label
+            db.session.add(row)
+        changed[f"{event}/{channel}"] = [current.get((event, channel)), enabled]
+    if changed:
+        record(
+            actor,
+            "customer_notifications.update",
+            customer,
+            changes=changed,
+            summary=", ".join(sorted(changed)),
+        )
+    return len(changed)

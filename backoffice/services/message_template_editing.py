@@ -7,6 +7,7 @@ classic sandbox-escape tricks — or when rendering it with a real sample contex
 
 from __future__ import annotations
 
+import re
 import traceback
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from backoffice.actors import Actor
 from backoffice.errors import ValidationFailed
 from backoffice.extensions import db
 from backoffice.services.audit import diff, record
+from backoffice.services.message_events import TEMPLATES, event_info
 from backoffice.services.message_templates import (
     Rendered,
     render_override,
@@ -31,7 +33,8 @@ from models.messaging import Channel
 #: Template fields and whether they are HTML.
 FIELDS = {"subject": False, "body_html": True, "body_text": False}
 FORBIDDEN_FILTERS = frozenset({"attr"})
-FORBIDDEN_TAGS = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
+#: Tags that load other templates: only the e-mail helpers ("_order_macros.html"), by name.
+LOADING_TAGS = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
 
 
 def check_source(source: str, html: bool) -> str | None:
@@ -44,12 +47,14 @@ def check_source(source: str, html: bool) -> str | None:
         reason = _forbidden(node)
         if reason:
             return _("Line %(line)s: %(reason)s", line=node.lineno, reason=reason)
-    for node in tree.find_all(FORBIDDEN_TAGS):
-        return _(
-            "Line %(line)s: %(reason)s",
-            line=node.lineno,
-            reason=_("other templates cannot be included here"),
-        )
+    for node in tree.find_all(LOADING_TAGS):
+        name = node.template.value if isinstance(node.template, nodes.Const) else None
+        if isinstance(node, nodes.Extends) or not str(name or "").startswith("_"):
+            return _(
+                "Line %(line)s: %(reason)s",
+                line=node.lineno,
+                reason=_("only the e-mail helper templates (names starting with _) can be used"),
+            )
     return None
 
 
@@ -185,3 +190,44 @@ def delete_template(actor: Actor, template: MessageTemplate) -> None:
 def preview(template: MessageTemplate, context: dict) -> Rendered:
     """Render an (unsaved) template leniently for the live preview."""
     return render_override(template, context)
+
+
+_BLOCK = re.compile(r"{%-?\s*block\s+(\w+)\s*-?%}(.*?){%-?\s*endblock(?:\s+\w+)?\s*-?%}", re.DOTALL)
+
+
+def default_sources(event: str, channel: Channel | str, locale: str) -> dict[str, str]:
+    """The default file's block sources as form fields (a starting point for an override)."""
+    path = TEMPLATES / f"{event}.{locale}.html"
+    if not path.exists():
+        path = TEMPLATES / f"{event}.pl.html"
+    if not path.exists():
+        return {}
+    blocks = {name: body.strip("\n") for name, body in _BLOCK.findall(path.read_text())}
+    if Channel(channel) == Channel.SMS:
+        return {"body_text": blocks.get("sms", "")}
+    return {
+        "subject": blocks.get("subject", ""),
+        "body_html": blocks.get("html", ""),
+        "body_text": blocks.get("text", ""),
+    }
+
+
+SAMPLE_RECIPIENT = {
+    "name": "Jan Kowalski",
+    "email": "jan.kowalski@example.pl",
+    "phone": "+48600100200",
+}
+
+
+def sample_context(event: str, ref: str | None, locale: str) -> tuple[dict, bool]:
+    """A context for previews and checks, and whether it is real data (checks are strict).
+
+    Uses the event's ``sample(ref)`` (e.g. a real order by number, else the latest one);
+    without one, variables are empty and only syntax and safety can be checked.
+    """
+    from backoffice.services.messaging import common_context
+
+    info = event_info(event)
+    data = info.sample(ref) if info.sample else {}
+    context = {**common_context(), **(data or {}), "recipient": SAMPLE_RECIPIENT, "locale": locale}
+    return context, bool(data)
