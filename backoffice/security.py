@@ -180,7 +180,8 @@ def init_security(app: Flask) -> None:
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         static = (request.endpoint or "").endswith("static")
-        if not static and current_user and current_user.is_authenticated:
+        logged_in = hasattr(current_app, "login_manager") and current_user.is_authenticated
+        if logged_in and not static:
             # Pages of a logged-in user must not be served from shared or back-button caches.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
