@@ -66,6 +66,19 @@ class SecureView(SecureMixin, BaseView):
     """A custom console page (forms, workflows, reports)."""
 
 
+class ConsoleForm(FlaskForm):
+    """Flask-WTF form that remembers the edited object, as Flask-Admin's own BaseForm does.
+
+    Flask-Admin's ``Unique`` validator (added to every unique column) compares with
+    ``form._obj``; without it, saving an edited row with an unchanged unique value failed
+    with "Already exists.".
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._obj = kwargs.get("obj")
+
+
 class SecureModelView(SecureMixin, ModelView):
     """A model list/edit view: CSRF on every form, audited changes, XLSX/CSV export.
 
@@ -74,7 +87,7 @@ class SecureModelView(SecureMixin, ModelView):
     *and* single-row pages.
     """
 
-    form_base_class = FlaskForm
+    form_base_class = ConsoleForm
     page_size = 25
     page_size_options = (25, 50, 100)
     can_set_page_size = True
