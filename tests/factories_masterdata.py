@@ -104,3 +104,22 @@ def jpeg_bytes(size: tuple[int, int] = (40, 20)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, "blue").save(out, format="JPEG")
     return out.getvalue()
+
+
+def page_messages(html: str) -> list[str]:
+    """Texts of the alerts and field errors on a console page (for assertions and debugging)."""
+    import re
+
+    found = re.findall(
+        r'<div class="alert alert-(?:danger|warning|success|info)[^"]*"[^>]*>(.*?)</div>'
+        r'|<div class="invalid-feedback[^"]*">(.*?)</div>',
+        html,
+        flags=re.S,
+    )
+    texts = []
+    for alert, field in found:
+        text = re.sub(r"<[^>]+>|&times;", " ", alert or field)
+        text = re.sub(r"\s+", " ", text).strip()
+        if text:
+            texts.append(text)
+    return texts

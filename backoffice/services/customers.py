@@ -40,6 +40,12 @@ def sales_users() -> list[User]:
 
 def check_customer(customer: Customer) -> None:
     """Final guard before saving a customer edited anywhere; raises ValidationFailed."""
+    # No autoflush: the object being checked must not be written before it is checked.
+    with db.session.no_autoflush:
+        _check_customer(customer)
+
+
+def _check_customer(customer: Customer) -> None:
     errors: dict[str, list[str]] = {}
     manager = customer.account_manager
     if manager is not None and Role.SALES not in manager.roles:

@@ -34,6 +34,12 @@ def sku_owner(sku: str, exclude_id: int | None = None) -> Product | None:
 
 def check_product(product: Product) -> None:
     """Final guard before saving a product edited anywhere; raises ValidationFailed."""
+    # No autoflush: the object being checked must not be written before it is checked.
+    with db.session.no_autoflush:
+        _check_product(product)
+
+
+def _check_product(product: Product) -> None:
     errors: dict[str, list[str]] = {}
     if product.sku and sku_owner(product.sku, product.id):
         errors["sku"] = [_("A product with SKU %(sku)s already exists.", sku=product.sku)]
@@ -106,6 +112,12 @@ def creates_cycle(group: ProductGroup, parent: ProductGroup | None) -> bool:
 
 def check_group(group: ProductGroup) -> None:
     """Refuse a cycle or a duplicate name among siblings; raises ValidationFailed."""
+    # No autoflush: the object being checked must not be written before it is checked.
+    with db.session.no_autoflush:
+        _check_group(group)
+
+
+def _check_group(group: ProductGroup) -> None:
     if creates_cycle(group, group.parent):
         raise ValidationFailed(
             _("A group cannot be placed under itself or under one of its subgroups."),

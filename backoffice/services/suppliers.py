@@ -16,6 +16,12 @@ from models.suppliers import Supplier
 
 def check_supplier(supplier: Supplier) -> None:
     """Refuse a second supplier with the same external id; raises ValidationFailed."""
+    # No autoflush: the object being checked must not be written before it is checked.
+    with db.session.no_autoflush:
+        _check_supplier(supplier)
+
+
+def _check_supplier(supplier: Supplier) -> None:
     if supplier.external_id:
         query = select(Supplier.id).where(Supplier.external_id == supplier.external_id)
         if supplier.id is not None:

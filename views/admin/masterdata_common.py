@@ -1,0 +1,206 @@
+"""What every master-data console view shares: audit in the same transaction, service checks
+shown on the form, friendly duplicate messages, activation actions, badges and logo files."""
+
+from __future__ import annotations
+
+from flask import abort, flash, send_file
+from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from markupsafe import Markup, escape
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from backoffice.actors import current_actor
+from backoffice.errors import DomainError
+from backoffice.i18n import format_when
+from backoffice.services.audit import diff, record
+from views.admin.base import SecureModelView
+
+
+def attach_error(form, exc: DomainError) -> None:
+    """Put a service's refusal next to the fields it names; anything else as a message."""
+    shown = False
+    for name, messages in (exc.errors or {}).items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*(field.errors or []), *messages]
+            shown = True
+    if not shown:
+        flash(exc.message, "danger")
+    else:
+        flash(_("Please correct the marked fields."), "danger")
+
+
+def active_badge(view, context, model, name):
+    """A green "active" or grey "inactive" badge."""
+    if getattr(model, name):
+        return Markup(f'<span class="badge badge-success">{escape(_("active"))}</span>')
+    return Markup(f'<span class="badge badge-secondary">{escape(_("inactive"))}</span>')
+
+
+def yes_no(view, context, model, name):
+    """tak / nie (translated) instead of Flask-Admin's icons, also in exports."""
+    return _("yes") if getattr(model, name) else _("no")
+
+
+def lazy_options(func):
+    """Filter options read from the database on every list page (Flask-Admin reads them
+    once at start-up, outside any application context, and caches them)."""
+
+    def options():
+        from flask import has_app_context
+
+        return func() if has_app_context() else []
+
+    options.lazy = True
+    return options
+
+
+def when(view, context, model, name):
+    return format_when(getattr(model, name))
+
+
+class MasterDataView(SecureModelView):
+    """A master-data register: checks by a service, one audited transaction per save.
+
+    ``check(model)`` (a service function raising ``ValidationFailed``) runs before saving;
+    its messages appear on the form. The audit entry, with the changes of the inline rows
+    named in ``audited_children``, is written in the same transaction as the change.
+    """
+
+    audited_children: tuple[str, ...] = ()
+    #: Unique constraint name fragment → message shown when a concurrent save collides.
+    duplicate_messages: dict[str, object] = {}
+
+    def check(self, model) -> None:
+        """Service-level validation; override."""
+
+    def on_model_change(self, form, model, is_created):
+        self.check(model)
+        changes = diff(model)
+        for relation in self.audited_children:
+            children = _child_changes(self.session, getattr(model, relation))
+            if children:
+                changes[relation] = children
+        self.session.flush()
+        action_name = f"{self.audit_name()}.{'create' if is_created else 'update'}"
+        if changes or is_created:
+            record(current_actor(), action_name, model, changes=changes, summary=str(model))
+
+    def after_model_change(self, form, model, is_created):
+        """The audit entry was already written in the saving transaction."""
+
+    def create_model(self, form):
+        model = self.build_new_instance()
+        if not self._save(form, model, True):
+            return False
+        return model
+
+    def update_model(self, form, model):
+        return self._save(form, model, False)
+
+    def _save(self, form, model, is_created: bool) -> bool:
+        try:
+            form.populate_obj(model)
+            if is_created:
+                self.session.add(model)
+            self._on_model_change(form, model, is_created)
+            self.session.commit()
+        except DomainError as exc:
+            self.session.rollback()
+            attach_error(form, exc)
+            return False
+        except IntegrityError as exc:
+            self.session.rollback()
+            flash(self._integrity_message(exc), "danger")
+            return False
+        return True
+
+    def _integrity_message(self, exc: IntegrityError) -> str:
+        text = str(exc.orig).lower()
+        for fragment, message in self.duplicate_messages.items():
+            if fragment in text:
+                return str(message)
+        return _("Someone saved a conflicting change at the same time; please try again.")
+
+    def _get_filter_groups(self):
+        groups = super()._get_filter_groups()
+        for items in (groups or {}).values():
+            for item in items:
+                flt = self._filter_args[item["arg"]][1]
+                if getattr(flt.options, "lazy", False):
+                    item["options"] = [(k, str(v)) for k, v in flt.options()]
+        return groups
+
+    def filtered_list_url(self, column, value) -> str:
+        """The list URL with the filter on ``column`` (one of column_filters) set to value."""
+        for index, flt in enumerate(self._filters or ()):
+            if getattr(flt, "column", None) is column:
+                return self.get_url(".index_view", **{f"flt0_{index}": value})
+        raise LookupError(f"no filter on {column}")
+
+    def history_url(self, model) -> str:
+        from flask import url_for
+
+        return url_for("audit.index_view", object_type=type(model).__name__, object_id=model.id)
+
+    # --- activation as batch actions, through the module's service ------------------------
+    activation_service = None
+
+    def _set_active(self, ids, active: bool) -> None:
+        rows = self.session.scalars(
+            self.scope(select(self.model).where(self.model.id.in_([int(i) for i in ids])))
+        ).all()
+        changed = self.activation_service.set_active(current_actor(), rows, active)
+        self.session.commit()
+        flash(ngettext("%(num)d record changed.", "%(num)d records changed.", changed), "success")
+
+    def is_action_allowed(self, name):
+        if name in {"activate", "deactivate"}:
+            return self.activation_service is not None and self.can_edit
+        return super().is_action_allowed(name)
+
+    @action("deactivate", _l("Deactivate"), _l("Deactivate the selected records?"))
+    def action_deactivate(self, ids):
+        self._set_active(ids, False)
+
+    @action("activate", _l("Activate"), _l("Activate the selected records?"))
+    def action_activate(self, ids):
+        self._set_active(ids, True)
+
+
+def _child_changes(session, children) -> dict:
+    """{"added": [...], "removed": [...], "changed": {id: {field: [old, new]}}} of inline rows."""
+    added, changed = [], {}
+    for child in children:
+        state = inspect(child)
+        if state.deleted or child in session.deleted:
+            continue
+        if state.transient or state.pending:
+            added.append(str(child))
+        else:
+            child_diff = diff(child)
+            if child_diff:
+                changed[str(child.id)] = child_diff
+    removed = [str(c) for c in children if c in session.deleted]
+    out = {"added": added, "removed": removed, "changed": changed}
+    return {k: v for k, v in out.items() if v}
+
+
+def send_stored_file(relative_path: str | None):
+    """Serve a file kept under STORAGE_DIR (logos) to a logged-in staff user."""
+    from backoffice.services.uploads import absolute_path
+
+    if not relative_path:
+        abort(404)
+    try:
+        path = absolute_path(relative_path)
+    except ValueError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
