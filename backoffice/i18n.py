@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -60,9 +61,15 @@ def format_money(amount, currency: str = "PLN") -> str:
     """1 234,56 zł in Polish, PLN 1,234.56 in English; empty for None."""
     if amount is None or amount == "":
         return ""
-    from babel.numbers import format_currency
+    from babel.numbers import format_currency, get_currency_symbol
 
-    return format_currency(Decimal(amount), currency, locale=str(get_locale() or DEFAULT_LOCALE))
+    locale = str(get_locale() or DEFAULT_LOCALE)
+    text = format_currency(Decimal(amount), currency, locale=locale)
+    symbol = get_currency_symbol(currency, locale=locale)
+    if symbol.isalpha():
+        # A code before the number reads better with a space: "PLN 1,234.56", not "PLN1,234.56".
+        text = re.sub(rf"^(-?){re.escape(symbol)}(?=\d)", lambda m: m.group(0) + "\u00a0", text)
+    return text
 
 
 def format_number(value, digits: int | None = None) -> str:
