@@ -107,3 +107,18 @@ def pdf_bytes(text: str = "List przewozowy — zażółć gęślą jaźń") -> b
 def exe_bytes() -> bytes:
     """The start of a Windows executable (MZ header, PE stub)."""
     return b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
+
+
+def make_api_token(scopes: str = "shop") -> str:
+    """An API token row; returns the raw bearer token."""
+    import secrets
+
+    from models.api_tokens import ApiToken
+    from views.api.base import hash_token
+
+    raw = "tok_" + secrets.token_urlsafe(24)
+    db.session.add(
+        ApiToken(name=f"test {scopes}", token_hash=hash_token(raw), prefix=raw[:8], scopes=scopes)
+    )
+    db.session.flush()
+    return raw

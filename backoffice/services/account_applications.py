@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
@@ -20,6 +21,7 @@ from backoffice.actors import Actor
 from backoffice.errors import Conflict, InvalidTransition, ValidationFailed
 from backoffice.extensions import db
 from backoffice.services import audit
+from backoffice.services.message_events import register_event
 from backoffice.services.messaging import Recipient, notify
 from backoffice.services.users import create_portal_user
 from backoffice.validators import normalise_email, normalise_nip, normalise_phone
@@ -257,3 +259,31 @@ def user_for_password_token(token: str) -> PortalUser | None:
     if user is None or not user.active or data.get("f") != _fingerprint(user):
         return None
     return user
+
+
+_VARIABLES = {
+    "company_name": _l("the applicant's company"),
+    "contact_name": _l("the applicant's name"),
+    "nip": _l("NIP"),
+    "wants_returns": _l("true when the returns permission was requested"),
+    "decision_note": _l("reason of a rejection"),
+    "portal_url": _l("link to the customer portal"),
+}
+for _event, _description, _extra in (
+    ("received", _l("B2B account application received (confirmation)"), {}),
+    (
+        "approved",
+        _l("B2B account application approved (set-password link)"),
+        {
+            "set_password_url": _l("one-time link to set the password (7 days)"),
+            "returns": _l("true when the account may file returns"),
+        },
+    ),
+    ("rejected", _l("B2B account application rejected"), {}),
+):
+    register_event(
+        f"account_application.{_event}",
+        _description,
+        variables={**_VARIABLES, **_extra},
+        channels=("email",),
+    )

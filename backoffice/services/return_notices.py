@@ -9,9 +9,13 @@ return notices" (one message per address). Templates: ``templates/emails/return.
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
 
 from backoffice.actors import Actor
+from backoffice.extensions import db
+from backoffice.services.message_events import register_event
 from backoffice.services.messaging import Attachment, Recipient, default_recipients, notify
 from models.messaging import Purpose
 from models.returns import LineDecision, ReturnRequest
@@ -62,7 +66,12 @@ def customer_recipients(rr: ReturnRequest) -> list[Recipient]:
     if rr.filed_by is not None and rr.filed_by.active:
         out.append(
             Recipient(
-                rr.filed_by.email, None, rr.filed_by.name, customer.id, None, rr.filed_by.locale
+                rr.filed_by.email,
+                rr.filed_by.phone,
+                rr.filed_by.name,
+                customer.id,
+                None,
+                rr.filed_by.locale,
             )
         )
     if rr.contact_email:
@@ -72,8 +81,8 @@ def customer_recipients(rr: ReturnRequest) -> list[Recipient]:
     out.extend(default_recipients(customer, "returns"))
     seen, unique = set(), []
     for r in out:
-        key = (r.email or "").lower()
-        if r.email and key not in seen:
+        key = ((r.email or "").lower(), r.phone)
+        if key not in seen:
             seen.add(key)
             unique.append(r)
     return unique
@@ -129,6 +138,7 @@ def notify_customer(actor: Actor, rr: ReturnRequest, event: str, attachments=())
         audience="returns",
         recipients=customer_recipients(rr),
         attachments=attachments,
+        dedupe_key=f"return:{rr.id}:{event}",
     )
 
 
@@ -146,6 +156,7 @@ def notify_account_manager(actor: Actor, rr: ReturnRequest, step: str) -> list:
         related=rr,
         purpose=Purpose.INTERNAL,
         recipients=[recipient],
+        dedupe_key=f"return:{rr.id}:manager:{step}",
     )
 
 
@@ -153,3 +164,69 @@ def label_attachment(rr: ReturnRequest) -> Attachment:
     """The stored label as an e-mail attachment."""
     safe = rr.number.replace("/", "-")
     return Attachment(f"etykieta-{safe}.pdf", rr.label_path, "application/pdf")
+
+
+# --- the event catalogue (console: templates, matrix, previews) ------------------------------
+
+VARIABLES = {
+    "number": _l("return number, e.g. RMA/2026/00042"),
+    "status": _l("status code (submitted, accepted, …)"),
+    "customer": _l("customer's name"),
+    "delivery_note": _l("delivery note number"),
+    "decision_note": _l("the officer's reason or remarks"),
+    "resolution_notes": _l("notes given with the resolution"),
+    "waybill_number": _l("waybill of the customer's shipment"),
+    "portal_url": _l("link to the return in the customer portal"),
+    "label_url": _l("signed link to the label (through portal login)"),
+    "lines": _l(
+        "lines: product, sku, quantity, unit, serial, reason, decision, decision_note, found, "
+        "assessment_notes, disposition, reference, service_ticket"
+    ),
+    "accepted_count": _l("number of accepted lines"),
+    "rejected_count": _l("number of rejected lines"),
+}
+EVENTS = {
+    "submitted": _l("Return filed (confirmation)"),
+    "accepted": _l("Return accepted (fully or partly)"),
+    "rejected": _l("Return rejected"),
+    "label_ready": _l("Return label ready to print"),
+    "received": _l("Returned goods received"),
+    "assessed": _l("Returned goods assessed"),
+    "resolved": _l("Return resolved (dispositions)"),
+    "closed": _l("Return closed"),
+    "cancelled": _l("Return cancelled"),
+}
+
+
+def sample_context(ref: str | None, extra: dict | None = None) -> dict:
+    """The context of a real return (by number, else the newest) for template previews."""
+    query = select(ReturnRequest).order_by(ReturnRequest.id.desc()).limit(1)
+    if ref:
+        query = select(ReturnRequest).where(ReturnRequest.number == ref.strip())
+    rr = db.session.scalar(query)
+    return {**return_context(rr), **(extra or {})} if rr is not None else {}
+
+
+for _event, _description in EVENTS.items():
+    register_event(
+        f"return.{_event}",
+        _description,
+        variables=VARIABLES,
+        channels=("email",),
+        sample=sample_context,
+        sample_label=_l("Return number"),
+    )
+register_event(
+    "return.account_manager",
+    _l("Return decision, to the customer's account manager (internal)"),
+    variables={
+        **VARIABLES,
+        "step": _l("accepted, partially_accepted, rejected or resolved"),
+        "officer": _l("who decided"),
+        "console_url": _l("link to the return in the console"),
+    },
+    channels=("email",),
+    purpose=Purpose.INTERNAL,
+    sample=lambda ref: sample_context(ref, {"step": "rejected", "officer": "RMA"}),
+    sample_label=_l("Return number"),
+)

@@ -90,7 +90,8 @@ def parse_quantity(value, field_name: str) -> Decimal | None:
     if value is None or str(value).strip() == "":
         return None
     try:
-        qty = Decimal(str(value).strip().replace(",", "."))
+        text = "".join(str(value).split()).replace("\u202f", "").replace(",", ".")
+        qty = Decimal(text)
     except InvalidOperation as exc:
         raise ValidationFailed(_("Enter a number."), field=field_name) from exc
     if not qty.is_finite():

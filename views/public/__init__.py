@@ -12,6 +12,7 @@ public = Blueprint("public", __name__)
 
 #: Modules adding routes to ``public``.
 MODULES = (
+    "views.public.accounts",
     "views.public.messaging",
     "views.public.newsletters",
 )

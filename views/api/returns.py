@@ -1,0 +1,277 @@
+"""Returns API for the shop's customer panel (scope ``shop``): what can be returned, filing
+a return, its status, and the reason/condition dictionaries."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from backoffice.actors import current_actor
+from backoffice.errors import NotFound, ValidationFailed
+from backoffice.extensions import db
+from backoffice.services import return_quantities
+from backoffice.services import returns as service
+from backoffice.services.return_notices import portal_link
+from models.customers import Customer
+from models.delivery_notes import DeliveryNote
+from models.returns import ReturnCondition, ReturnReason, ReturnRequest
+from models.users import PortalUser
+from views.api.base import api_route
+from views.api.schemas_returns import (
+    Dictionaries,
+    DictionaryEntry,
+    ReturnableLineOut,
+    ReturnablePage,
+    ReturnableQuery,
+    ReturnIn,
+    ReturnLineOut,
+    ReturnOut,
+)
+
+TAG = "returns"
+
+
+def _customer(external_id: str) -> Customer:
+    customer = db.session.scalar(select(Customer).where(Customer.external_id == external_id))
+    if customer is None:
+        raise NotFound(_("Customer %(id)s not found.", id=external_id), field="customer")
+    return customer
+
+
+@api_route(
+    "/customers/<external_id>/returnable-lines",
+    scopes=["shop"],
+    query=ReturnableQuery,
+    response=ReturnablePage,
+    tag=TAG,
+)
+def returnable_lines(external_id: str, query: ReturnableQuery):
+    """Delivery-note lines the customer can still return, with quantities and serials.
+
+    Only notes within the customer's return window; newest first, paged by notes.
+    """
+    customer = _customer(external_id)
+    stmt = return_quantities.notes_in_window(customer)
+    if query.delivery_note:
+        stmt = stmt.where(
+            or_(
+                DeliveryNote.external_id == query.delivery_note,
+                DeliveryNote.number == query.delivery_note,
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    notes = db.session.scalars(
+        stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)
+    ).all()
+    states = return_quantities.returnable_lines(return_quantities.load_note_lines(notes))
+    items = [_line_out(s) for s in states if not query.only_returnable or s.returnable > 0]
+    return ReturnablePage(
+        customer_external_id=external_id,
+        window_months=return_quantities.window_months(customer),
+        window_start=return_quantities.window_start(customer),
+        page=query.page,
+        total_notes=total,
+        items=items,
+    )
+
+
+def _line_out(state) -> ReturnableLineOut:
+    line, note, product = state.line, state.line.delivery_note, state.line.product
+    return ReturnableLineOut(
+        delivery_note_external_id=note.external_id,
+        delivery_note_number=note.number,
+        issued_at=note.issued_at,
+        returnable_until=return_quantities.returnable_until(note),
+        line_no=line.line_no,
+        product_external_id=product.external_id,
+        sku=product.sku,
+        product_name=product.name,
+        unit=product.unit,
+        delivered=state.delivered,
+        in_returns=state.held,
+        returnable=state.returnable,
+        product_returnable=state.product_returnable,
+        serial_tracked=product.serial_tracked,
+        serial_numbers=state.available_serials if product.serial_tracked else [],
+    )
+
+
+@api_route(
+    "/returns",
+    methods=["POST"],
+    scopes=["shop"],
+    body=ReturnIn,
+    response=ReturnOut,
+    status=201,
+    tag=TAG,
+    responses={404: "Unknown customer or delivery note", 422: "Refused (see errors)"},
+)
+def create_return(body: ReturnIn):
+    """File a return for a customer's delivery note (whole note, whole lines or parts).
+
+    422 with the reason when a quantity is over what is still returnable, the return
+    window has passed, a serial number was not delivered on the line or a reason is missing.
+    """
+    customer = _customer(body.customer_external_id)
+    note = _note(customer, body)
+    draft = _draft(note, body)
+    filed_by = _portal_user(customer, body.portal_user_email)
+    rr = service.file_return(
+        current_actor(), customer, note, draft, filed_by=filed_by, channel="api"
+    )
+    db.session.commit()
+    return return_out(rr), 201
+
+
+def _note(customer: Customer, body: ReturnIn) -> DeliveryNote:
+    if not (body.delivery_note_external_id or body.delivery_note_number):
+        raise ValidationFailed(
+            _("Give delivery_note_external_id or delivery_note_number."),
+            field="delivery_note_external_id",
+        )
+    stmt = select(DeliveryNote).where(DeliveryNote.customer_id == customer.id)
+    if body.delivery_note_external_id:
+        stmt = stmt.where(DeliveryNote.external_id == body.delivery_note_external_id)
+    else:
+        stmt = stmt.where(DeliveryNote.number == body.delivery_note_number)
+    note = db.session.scalars(stmt.order_by(DeliveryNote.id.desc()).limit(1)).first()
+    if note is None:
+        raise NotFound(_("Delivery note not found for this customer."), field="delivery_note")
+    return note
+
+
+def _codes(model) -> dict[str, int]:
+    rows = db.session.execute(select(model.code, model.id).where(model.active.is_(True)))
+    return dict(rows.tuples().all())
+
+
+def _draft(note: DeliveryNote, body: ReturnIn) -> service.ReturnDraft:
+    reasons, conditions = _codes(ReturnReason), _codes(ReturnCondition)
+    errors: dict[str, list[str]] = {}
+
+    def lookup(table: dict, code: str | None, key: str) -> int | None:
+        if code is None:
+            return None
+        if code not in table:
+            errors[key] = [_("Unknown code %(code)s.", code=code)]
+        return table.get(code)
+
+    default_reason = lookup(reasons, body.reason, "reason")
+    default_condition = lookup(conditions, body.condition, "condition")
+    by_no = {line.line_no: line for line in note.lines}
+    lines = []
+    for i, item in enumerate(body.lines):
+        line = by_no.get(item.line_no)
+        if line is None:
+            errors[f"lines.{i}.line_no"] = [
+                _(
+                    "Delivery note %(number)s has no line %(no)d.",
+                    number=note.number,
+                    no=item.line_no,
+                )
+            ]
+            continue
+        lines.append(
+            service.LineRequest(
+                line.id,
+                item.quantity,
+                item.serial_numbers,
+                lookup(reasons, item.reason, f"lines.{i}.reason") or default_reason,
+                lookup(conditions, item.condition, f"lines.{i}.condition") or default_condition,
+                item.description,
+            )
+        )
+    if errors:
+        raise ValidationFailed(_("Correct the marked fields."), errors=errors)
+    contact = body.contact
+    return service.ReturnDraft(
+        lines=lines,
+        whole_note=body.whole_note,
+        reason_id=default_reason,
+        condition_id=default_condition,
+        contact_name=contact.name if contact else None,
+        contact_email=contact.email if contact else None,
+        contact_phone=contact.phone if contact else None,
+        notes=body.notes,
+        waybill_number=body.waybill_number,
+    )
+
+
+def _portal_user(customer: Customer, email: str | None) -> PortalUser | None:
+    if not email:
+        return None
+    return db.session.scalar(
+        select(PortalUser).where(
+            func.lower(PortalUser.email) == email.strip().lower(),
+            PortalUser.customer_id == customer.id,
+            PortalUser.active.is_(True),
+        )
+    )
+
+
+def return_out(rr: ReturnRequest) -> ReturnOut:
+    """The API view of a return."""
+    return ReturnOut(
+        number=rr.number,
+        status=rr.status.value,
+        customer_external_id=rr.customer.external_id,
+        delivery_note_external_id=rr.delivery_note.external_id,
+        delivery_note_number=rr.delivery_note.number,
+        created_at=rr.created_at,
+        decided_at=rr.decided_at,
+        decision_note=rr.decision_note,
+        waybill_number=rr.waybill_number,
+        label_available=rr.label_available,
+        portal_url=portal_link(rr),
+        lines=[
+            ReturnLineOut(
+                line_no=ln.line_no,
+                delivery_note_line_no=ln.delivery_note_line.line_no,
+                sku=ln.product.sku,
+                product_name=ln.product.name,
+                quantity=ln.quantity,
+                serial_number=ln.serial_number,
+                reason=ln.reason.code,
+                condition=ln.condition.code,
+                decision=ln.decision.value,
+                found_condition=ln.found_condition.code if ln.found_condition else None,
+                disposition=ln.disposition.value if ln.disposition else None,
+                resolution_reference=ln.resolution_reference,
+            )
+            for ln in rr.lines
+        ],
+        history=[
+            {"at": e.at.isoformat(), "action": e.action, "status": e.status.value, "note": e.note}
+            for e in rr.events
+            if e.public
+        ],
+    )
+
+
+@api_route("/returns/<path:number>", scopes=["shop"], response=ReturnOut, tag=TAG)
+def get_return(number: str):
+    """A return by its number (e.g. RMA/2026/00042): status, lines, decisions, history."""
+    rr = service.find_by_code(number)
+    if rr is None:
+        raise NotFound(_("Return %(number)s not found.", number=number), field="number")
+    return return_out(rr)
+
+
+@api_route("/return-dictionaries", scopes=["shop"], response=Dictionaries, tag=TAG)
+def return_dictionaries():
+    """Active return reasons and goods conditions (codes for POST /returns)."""
+    return Dictionaries(
+        reasons=[
+            DictionaryEntry(
+                code=r.code,
+                name=r.name,
+                name_en=r.name_en,
+                requires_description=r.requires_description,
+            )
+            for r in service.active_reasons()
+        ],
+        conditions=[
+            DictionaryEntry(code=c.code, name=c.name, name_en=c.name_en)
+            for c in service.active_conditions()
+        ],
+    )
