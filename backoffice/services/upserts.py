@@ -137,7 +137,7 @@ def upsert_many(
         for i, (key, data) in enumerate(entries)
     ]
     errors = Errors()
-    _check_duplicates(items, errors)
+    _check_duplicates(spec, items, errors)
     for children in spec.children:
         children.check_keys(items, errors)
     resolve_refs(spec, items, errors)
@@ -181,15 +181,30 @@ def conflict_message(exc: IntegrityError) -> str:
     return _("The data conflicts with a record written at the same time; send it again.")
 
 
-def _check_duplicates(items: list[Item], errors: Errors) -> None:
-    seen: dict[str, int] = {}
+def _check_duplicates(spec: UpsertSpec, items: list[Item], errors: Errors) -> None:
+    """An external id, or a unique value such as a SKU, may appear once per request."""
+    seen: set[str] = set()
     for item in items:
         if item.key in seen:
             errors.add(
                 item.path("external_id"),
                 _("The external id %(id)s appears twice in this request.", id=item.key),
             )
-        seen.setdefault(item.key, item.index or 0)
+        seen.add(item.key)
+    for name in spec.unique:
+        values: set = set()
+        for item in items:
+            value = item.values.get(name)
+            if value is not None and value in values:
+                errors.add(
+                    item.path(name),
+                    _(
+                        "%(field)s %(value)s appears twice in this request.",
+                        field=spec.labels.get(name, name),
+                        value=value,
+                    ),
+                )
+            values.add(value)
 
 
 def resolve_refs(spec: UpsertSpec, items: list[Item], errors: Errors) -> None:

@@ -52,7 +52,7 @@ def _run(operation, mode: GenerationMode, headers: dict, failures: list) -> None
 
     try:
         run()
-    except Exception as exc:  # collect every operation's failure, then fail once
+    except Exception as exc:  # noqa: BLE001 - collect every operation's failure, fail once
         failures.append(f"{operation.label} [{mode.value}]: {exc}"[:3000])
 
 

@@ -246,3 +246,11 @@ DecimalOut = Annotated[
     PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "examples": ["1234.50"]}),
 ]
+
+
+def unique_line_numbers(cls, lines):
+    """Validator for a ``lines`` field: explicit ``line_no`` values must not repeat."""
+    numbers = [ln.line_no for ln in lines or [] if ln.line_no is not None]
+    if len(numbers) != len(set(numbers)):
+        raise PydanticCustomError("line_no", _("Line numbers must be unique."))
+    return lines

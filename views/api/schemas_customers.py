@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from backoffice.errors import ValidationFailed
@@ -33,19 +33,19 @@ class AddressIn(InputModel):
     kind: Literal["billing", "shipping"] = "billing"
     name: Optional(Text(300)) = None
     street: Text(300)
+    country: Country = "PL"
     postal_code: Text(16)
     city: Text(120)
-    country: Country = "PL"
     region: Optional(Text(64)) = None
     is_default: bool = False
 
-    @model_validator(mode="after")
-    def _postal_code(self):
+    @field_validator("postal_code")
+    @classmethod
+    def _postal_code(cls, value: str, info: ValidationInfo) -> str:
         try:
-            self.postal_code = normalise_postal_code(self.postal_code, country=self.country)
+            return normalise_postal_code(value, country=info.data.get("country") or "PL")
         except ValidationFailed as exc:
             raise PydanticCustomError("postal_code", exc.message) from exc
-        return self
 
 
 class ContactIn(InputModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from views.api.schemas_common import (
@@ -17,6 +17,7 @@ from views.api.schemas_common import (
     PositiveQuantity,
     Text,
     Timestamp,
+    unique_line_numbers,
     with_example,
 )
 
@@ -31,12 +32,12 @@ class DeliveryNoteLineIn(InputModel):
         None, max_length=5000, description="Replaces the line's stored serial numbers."
     )
 
-    @model_validator(mode="after")
-    def _unique_serials(self):
-        serials = self.serial_numbers or []
-        if len(serials) != len(set(serials)):
+    @field_validator("serial_numbers")
+    @classmethod
+    def _unique_serials(cls, serials):
+        if serials and len(serials) != len(set(serials)):
             raise PydanticCustomError("serials", "A serial number appears twice on the line.")
-        return self
+        return serials
 
 
 class DeliveryNoteIn(InputModel):
@@ -67,12 +68,7 @@ class DeliveryNoteIn(InputModel):
     issued_at: Timestamp
     lines: list[DeliveryNoteLineIn] | None = Field(None, max_length=1000)
 
-    @model_validator(mode="after")
-    def _unique_line_numbers(self):
-        numbers = [ln.line_no for ln in self.lines or [] if ln.line_no is not None]
-        if len(numbers) != len(set(numbers)):
-            raise PydanticCustomError("line_no", "Line numbers must be unique.")
-        return self
+    _unique_line_numbers = field_validator("lines")(unique_line_numbers)
 
 
 class DeliveryNoteBulkItem(DeliveryNoteIn):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from views.api.schemas_common import (
@@ -21,6 +21,7 @@ from views.api.schemas_common import (
     Text,
     Timestamp,
     VatRate,
+    unique_line_numbers,
     with_example,
 )
 
@@ -76,12 +77,7 @@ class OrderIn(InputModel):
     total_vat: Optional(Money) = None
     total_gross: Optional(Money) = None
 
-    @model_validator(mode="after")
-    def _unique_line_numbers(self):
-        numbers = [ln.line_no for ln in self.lines or [] if ln.line_no is not None]
-        if len(numbers) != len(set(numbers)):
-            raise PydanticCustomError("line_no", "Line numbers must be unique.")
-        return self
+    _unique_line_numbers = field_validator("lines")(unique_line_numbers)
 
 
 class OrderBulkItem(OrderIn):

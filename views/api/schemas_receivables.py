@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from views.api.schemas_common import (
@@ -54,11 +54,13 @@ class ReceivableIn(InputModel):
         "the sum of payments pushed to /payments.",
     )
 
-    @model_validator(mode="after")
-    def _due_after_issue(self):
-        if self.issued_at and self.due_date and self.due_date < self.issued_at:
+    @field_validator("due_date")
+    @classmethod
+    def _due_after_issue(cls, value, info: ValidationInfo):
+        issued = info.data.get("issued_at")
+        if issued and value < issued:
             raise PydanticCustomError("due_date", "The due date is before the issue date.")
-        return self
+        return value
 
 
 class ReceivableBulkItem(ReceivableIn):
