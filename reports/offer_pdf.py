@@ -46,10 +46,10 @@ def line_columns(view: OfferView) -> list[Column]:
     ]
     if discounts:
         cols += [
-            Column("discount", _("Discount %"), 14),
+            Column("discount", _("Discount") + " %", 14),
             Column("final", _("Price after discount"), 22),
         ]
-    cols += [Column("net", _("Net value"), 24), Column("vat", _("VAT %"), 12)]
+    cols += [Column("net", _("Net value"), 24), Column("vat", _("VAT") + " %", 12)]
     fixed = sum(c.width for c in cols)
     return [
         Column(c.key, c.label, PAGE_WIDTH_MM - fixed if c.key == "name" else c.width, c.numeric)

@@ -218,7 +218,9 @@ def _line(i: int, raw: dict, errors: _Errors) -> LineDraft:
         name=_text(raw.get("name"), f"{p}.name", errors, 300, required=product_id is None) or "",
         sku=_text(raw.get("sku"), f"{p}.sku", errors, 64),
         unit=_text(raw.get("unit"), f"{p}.unit", errors, 16),
-        packaging_unit_id=_int_or_none(raw.get("packaging_unit_id"), f"{p}.packaging", errors),
+        packaging_unit_id=_int_or_none(
+            raw.get("packaging_unit_id"), f"{p}.packaging_unit_id", errors
+        ),
         quantity=quantity or Decimal("0"),
         unit_price=parse_decimal(
             raw.get("unit_price"), f"{p}.unit_price", errors, minimum=0, maximum=MAX_AMOUNT

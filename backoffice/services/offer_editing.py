@@ -191,7 +191,7 @@ def _build_line(position: int, ln: LineDraft, products: dict, errors: dict) -> O
     if ln.packaging_unit_id:
         package = db.session.get(PackagingUnit, ln.packaging_unit_id)
         if package is None or product is None or package.product_id != product.id:
-            errors.setdefault(f"{path}.packaging", []).append(
+            errors.setdefault(f"{path}.packaging_unit_id", []).append(
                 _("Choose a packaging of this product.")
             )
             package = None
@@ -222,8 +222,8 @@ def _build_line(position: int, ln: LineDraft, products: dict, errors: dict) -> O
     )
 
 
-def price_lines(lines, services, mode: PricingMode, final_total: Decimal | None):
-    """Run the pricing rules over line and service objects."""
+def compute_totals(lines, services, mode: PricingMode, final_total: Decimal | None):
+    """Price line and service objects without changing them."""
     inputs = [
         pricing.LineInput(
             quantity=ln.quantity,
@@ -239,12 +239,24 @@ def price_lines(lines, services, mode: PricingMode, final_total: Decimal | None)
     service_inputs = [pricing.ServiceInput(s.quantity, s.unit_price, s.vat_rate) for s in services]
     target = final_total if mode == PricingMode.FINAL_TOTAL else None
     try:
-        totals = pricing.price_offer(inputs, service_inputs, target)
+        return pricing.price_offer(inputs, service_inputs, target)
     except pricing.PricingError as exc:
         raise ValidationFailed(
             _("A final total can only be spread over lines with a price; enter unit prices first."),
             field="final_total_net",
         ) from exc
+
+
+def version_totals(version: OfferVersion) -> pricing.OfferTotals:
+    """A version's totals and margins (read-only)."""
+    return compute_totals(
+        version.lines, version.services, version.pricing_mode, version.final_total_net
+    )
+
+
+def price_lines(lines, services, mode: PricingMode, final_total: Decimal | None):
+    """Run the pricing rules and write the amounts onto the line and service objects."""
+    totals = compute_totals(lines, services, mode, final_total)
     for ln, priced in zip(lines, totals.lines, strict=True):
         ln.quantity, ln.final_unit_price, ln.net_amount = (
             priced.quantity,

@@ -346,7 +346,7 @@ def _notify_rep(actor: Actor, offer: Offer, recipient: OfferRecipient, event: st
             "reason": recipient.response_note or "",
             "responded_by": recipient.responded_by,
             "status": recipient.status.value,
-            "offer_url": f"{base}/admin/offer/{offer.id}/",
+            "offer_url": f"{base}/admin/offers/details/?id={offer.id}",
         },
         related=offer,
         purpose=Purpose.INTERNAL,
