@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import test_config
+from tests.conftest import test_config as suite_config
 
 
 def test_healthy(client, app):
@@ -27,7 +27,7 @@ def test_database_down_is_503_naming_the_database(infra):
     """A second app whose database server does not answer (nothing listens on port 1)."""
     from backoffice import create_app
 
-    config = test_config(infra)
+    config = suite_config(infra)
     config.update(
         SQLALCHEMY_DATABASE_URI="postgresql+psycopg://postgres@127.0.0.1:1/none",
         SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},
