@@ -13,123 +13,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 
 from backoffice.errors import ValidationFailed
 from backoffice.extensions import db
-from backoffice.services import imports_cells as cells
+from backoffice.services import imports_columns as columns
 from backoffice.services.customers import sales_users_query
-from backoffice.services.imports_cells import Column, ParsedRow, RowError, chunked
+from backoffice.services.imports_cells import ParsedRow, RowError, chunked
 from backoffice.validators import normalise_postal_code
 from models.base import utcnow
 from models.customers import Address, AddressKind, Customer, CustomerGroup
 
-COLUMNS = [
-    Column(
-        "external_id",
-        "Identyfikator zewnętrzny",
-        "External id",
-        cells.text(64),
-        _l("The customer's id in the ERP or shop; the first key for re-imports."),
-        ("id erp", "external id", "kod kontrahenta"),
-        "K-0001",
-    ),
-    Column(
-        "name",
-        "Nazwa",
-        "Name",
-        cells.text(300),
-        _l("Required for a new customer."),
-        ("nazwa kontrahenta", "company"),
-        "Hurtownia Żółw sp. z o.o.",
-    ),
-    Column(
-        "nip",
-        "NIP",
-        "Tax id",
-        cells.nip,
-        _l("10 digits with a correct check digit (dashes and PL allowed)."),
-        ("vat id", "nip ue"),
-        "526-000-12-46",
-    ),
-    Column(
-        "email",
-        "E-mail",
-        "E-mail",
-        cells.email,
-        _l("Optional."),
-        ("email", "adres e-mail"),
-        "biuro@zolw.pl",
-    ),
-    Column(
-        "phone",
-        "Telefon",
-        "Phone",
-        cells.phone,
-        _l("Optional; Polish numbers without +48."),
-        ("tel",),
-        "22 123 45 67",
-    ),
-    Column(
-        "group",
-        "Grupa",
-        "Group",
-        cells.text(120),
-        _l("Customer group name."),
-        ("grupa kontrahentow", "customer group"),
-        "Hurtowy",
-    ),
-    Column(
-        "account_manager",
-        "Opiekun",
-        "Account manager",
-        cells.email,
-        _l("E-mail of a sales user."),
-        ("opiekun handlowy", "handlowiec"),
-        "handlowiec@firma.pl",
-    ),
-    Column(
-        "return_window_months",
-        "Okres zwrotu (mies.)",
-        "Return window (months)",
-        cells.integer(0, 120),
-        _l("Months back a delivery may be returned; empty: default."),
-        ("okres zwrotu",),
-        "12",
-    ),
-    Column("locale", "Język", "Language", cells.locale, _l("pl or en; default pl."), (), "pl"),
-    Column("active", "Aktywny", "Active", cells.boolean, cells.YES_NO_HELP, (), "tak"),
-    Column("notes", "Uwagi", "Notes", cells.text(5000), _l("Optional."), (), ""),
-    Column(
-        "street",
-        "Ulica",
-        "Street",
-        cells.text(300),
-        _l("Billing address: street and number."),
-        ("adres",),
-        "ul. Długa 5/7",
-    ),
-    Column(
-        "postal_code",
-        "Kod pocztowy",
-        "Postal code",
-        cells.text(16),
-        _l("00-950 for Polish addresses."),
-        ("kod",),
-        "00-950",
-    ),
-    Column(
-        "city",
-        "Miasto",
-        "City",
-        cells.text(120),
-        _l("Billing address: city."),
-        ("miejscowosc",),
-        "Warszawa",
-    ),
-    Column("country", "Kraj", "Country", cells.country, _l("Two letters, default PL."), (), "PL"),
-]
+COLUMNS = columns.CUSTOMER_COLUMNS
 FIELDS = [
     "external_id",
     "name",

@@ -12,147 +12,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 
 from backoffice.extensions import db
-from backoffice.services import imports_cells as cells
-from backoffice.services.imports_cells import Column, ParsedRow, RowError, chunked
+from backoffice.services import imports_columns as columns
+from backoffice.services.imports_cells import ParsedRow, RowError, chunked
 from backoffice.services.products import ensure_group_path, group_paths, replace_packaging
 from models.base import utcnow
 from models.products import PackagingUnit, Product
 
-COLUMNS = [
-    Column(
-        "sku",
-        "Indeks",
-        "SKU",
-        cells.text(64),
-        _l("Required. The product's unique code."),
-        ("kod", "symbol", "index"),
-        "WK-1001",
-    ),
-    Column(
-        "name",
-        "Nazwa",
-        "Name",
-        cells.text(300),
-        _l("Required for a new product."),
-        ("nazwa towaru",),
-        "Wkrętarka akumulatorowa 18 V",
-    ),
-    Column(
-        "ean",
-        "EAN",
-        "EAN",
-        cells.ean,
-        _l("EAN-8/13 or GTIN-14 with a correct check digit."),
-        ("kod kreskowy", "gtin", "barcode"),
-        "5901234123457",
-    ),
-    Column("unit", "Jednostka", "Unit", cells.text(16), _l("Default: szt."), ("jm", "j m"), "szt."),
-    Column(
-        "price_net",
-        "Cena netto",
-        "Net price",
-        cells.decimal(2),
-        _l("Zero or more, up to 2 decimals; a comma or a dot."),
-        ("cena",),
-        "349,99",
-    ),
-    Column(
-        "purchase_price",
-        "Cena zakupu",
-        "Purchase price",
-        cells.decimal(2),
-        _l("Optional, up to 2 decimals."),
-        (),
-        "250,00",
-    ),
-    Column(
-        "vat_rate",
-        "Stawka VAT",
-        "VAT rate",
-        cells.vat_rate,
-        _l("23, 8, 5 or 0 (with or without %). Default: 23."),
-        ("vat", "vat %"),
-        "23",
-    ),
-    Column(
-        "weight_kg",
-        "Waga (kg)",
-        "Weight (kg)",
-        cells.decimal(3),
-        _l("Up to 3 decimals."),
-        ("waga",),
-        "1,450",
-    ),
-    Column(
-        "volume_m3",
-        "Objętość (m³)",
-        "Volume (m³)",
-        cells.decimal(4),
-        _l("Up to 4 decimals."),
-        ("objetosc m3", "volume m3"),
-        "0,0035",
-    ),
-    Column(
-        "group",
-        "Grupa",
-        "Group",
-        cells.group_path,
-        _l("Group path from the root, e.g. Elektronarzędzia / Wkrętarki."),
-        ("grupa towarowa", "product group", "kategoria", "category"),
-        "Elektronarzędzia / Wkrętarki",
-    ),
-    Column(
-        "warranty_months",
-        "Gwarancja (mies.)",
-        "Warranty (months)",
-        cells.integer(0, 240),
-        _l("Whole months, default 24."),
-        ("gwarancja",),
-        "24",
-    ),
-    Column(
-        "serial_tracked",
-        "Numery seryjne",
-        "Serial numbers",
-        cells.boolean,
-        cells.YES_NO_HELP,
-        ("serial tracked",),
-        "tak",
-    ),
-    Column("returnable", "Zwrotny", "Returnable", cells.boolean, cells.YES_NO_HELP, (), "tak"),
-    Column("active", "Aktywny", "Active", cells.boolean, cells.YES_NO_HELP, (), "tak"),
-    Column(
-        "external_id",
-        "Identyfikator zewnętrzny",
-        "External id",
-        cells.text(64),
-        _l("The product's id in the ERP or shop; unique."),
-        ("id erp", "external id"),
-        "ERP-1001",
-    ),
-    Column(
-        "description",
-        "Opis",
-        "Description",
-        cells.text(10_000),
-        _l("Optional."),
-        (),
-        "Dwa akumulatory w zestawie.",
-    ),
-    Column(
-        "packaging",
-        "Opakowania",
-        "Packaging",
-        cells.packaging,
-        _l("Name:quantity pairs separated by |, e.g. karton:12|paleta:480."),
-        ("sposob pakowania",),
-        "karton:6|paleta:240",
-    ),
-]
+COLUMNS = columns.PRODUCT_COLUMNS
 #: Value written for a present but empty cell (columns not listed here are cleared).
 DEFAULTS = {
     "unit": "szt.",
