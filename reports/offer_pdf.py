@@ -39,7 +39,7 @@ def line_columns(view: OfferView) -> list[Column]:
     """The lines table's columns (discount columns only when a line has a discount)."""
     discounts = view.has_discounts and not view.final_total_mode
     cols = [
-        Column("no", _("No."), 8, False),
+        Column("no", _("Item no."), 8, False),
         Column("name", _("Product"), 0, False),
         Column("quantity", _("Quantity"), 20),
         Column("unit_price", _("Net unit price"), 22),

@@ -83,10 +83,10 @@ def render_offer_xlsx(view: OfferView) -> bytes:
         st,
         row,
         [
-            _("No."),
+            _("Item no."),
             _("Code"),
             _("Product"),
-            _("Packaging"),
+            _("Packaging unit"),
             _("Quantity"),
             _("Unit"),
             _("Net unit price"),
