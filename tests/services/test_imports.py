@@ -316,3 +316,14 @@ def test_customer_row_errors(db):
 def test_customers_file_needs_a_key_column(db):
     with pytest.raises(ImportFailed):
         run_import(SYSTEM, "customers", "k.csv", csv_bytes(["Nazwa"], [["A"]]))
+
+
+def test_docs_list_every_column():
+    from pathlib import Path
+
+    from backoffice.services.imports import KINDS, columns
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "import.md").read_text()
+    for kind in KINDS:
+        for column in columns(kind):
+            assert f"| {column.header_pl} | {column.header_en} |" in doc
