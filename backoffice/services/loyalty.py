@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from backoffice.actors import Actor
 from backoffice.errors import ValidationFailed
 from backoffice.extensions import db
-from backoffice.services.audit import record
+from backoffice.services.audit import diff, record
 from backoffice.services.loyalty_rules import quote_order
 from backoffice.services.points_ledger import (
     balance,
@@ -31,7 +31,7 @@ from backoffice.services.points_ledger import (
     spend_points,
 )
 from models.base import utcnow
-from models.loyalty import EntryKind, EntryStatus, PointsEntry
+from models.loyalty import EarnTrigger, EntryKind, EntryStatus, PointsEntry
 from models.orders import Order, OrderEventType
 
 __all__ = [
@@ -212,3 +212,25 @@ def adjust_points(actor: Actor, customer, points: int, reason: str) -> PointsEnt
         entry = debit(customer.id, EntryKind.ADJUSTMENT, -points, actor, note=reason)
     record(actor, "loyalty.points_adjust", customer, summary=reason, changes={"points": points})
     return entry
+
+
+def update_programme(
+    actor: Actor,
+    *,
+    active: bool,
+    earn_on: str,
+    pending_on_placed: bool,
+    expiry_months: int | None,
+) -> None:
+    """Change the programme's settings (audited). Points already confirmed keep their expiry."""
+    if expiry_months is not None and not 1 <= expiry_months <= 120:
+        raise ValidationFailed(
+            _("Points may expire after 1 to 120 months (leave empty: never)."),
+            field="expiry_months",
+        )
+    settings = programme()
+    settings.active, settings.pending_on_placed = bool(active), bool(pending_on_placed)
+    settings.earn_on, settings.expiry_months = EarnTrigger(earn_on), expiry_months
+    changes = diff(settings)
+    if changes:
+        record(actor, "loyalty.settings", settings, changes=changes)

@@ -17,8 +17,10 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from backoffice.errors import ValidationFailed
 from backoffice.extensions import db
 from models.base import utcnow
 from models.loyalty import PointsRule, RuleKind
@@ -158,3 +160,33 @@ def _value_points(order: Order, rules: list[PointsRule]) -> tuple[list[dict], De
             {"rule": rule.name, "net": str(net), "steps": steps, "points": str(points.normalize())}
         )
     return rows, total
+
+
+def validate_rule(rule: PointsRule) -> None:
+    """Kind-specific checks of a rule; ValidationFailed names the fields to fix."""
+    errors: dict[str, list[str]] = {}
+    if not (rule.name or "").strip():
+        errors["name"] = [_("Give the rule a name.")]
+    kind = RuleKind(rule.kind) if rule.kind else None
+    if kind is None:
+        errors["kind"] = [_("Choose the kind of rule.")]
+    if kind == RuleKind.QUANTITY:
+        if (rule.product_id or rule.product) is None and (
+            rule.product_group_id or rule.product_group
+        ) is None:
+            errors["product"] = [_("Choose a product or a product group.")]
+        if rule.product is not None and rule.product_group is not None:
+            errors["product_group"] = [_("Choose either a product or a product group.")]
+    if kind in (RuleKind.QUANTITY, RuleKind.VALUE) and not (rule.points or 0) > 0:
+        errors["points"] = [_("Give the number of points (more than zero).")]
+    if kind == RuleKind.VALUE and not (rule.per_amount or 0) > 0:
+        errors["per_amount"] = [_("Give the amount in PLN that earns the points.")]
+    if kind == RuleKind.MULTIPLIER:
+        if not (rule.multiplier or 0) > 0:
+            errors["multiplier"] = [_("Give a multiplier greater than zero, e.g. 1.5.")]
+        if (rule.customer_group_id or rule.customer_group) is None:
+            errors["customer_group"] = [_("Choose the customer group the multiplier is for.")]
+    if rule.valid_from and rule.valid_to and rule.valid_from > rule.valid_to:
+        errors["valid_to"] = [_("The end date is before the start date.")]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
