@@ -110,12 +110,9 @@ def check_upload(
     if not data:
         raise ValidationFailed(_("The file %(name)s is empty.", name=shown), field=field)
     if len(data) > limit:
+        megabytes = f"{limit / 1024 / 1024:g}"
         raise ValidationFailed(
-            _(
-                "The file %(name)s is larger than %(mb)s MB.",
-                name=shown,
-                mb=f"{limit / 1024 / 1024:g}",
-            ),
+            _("The file %(name)s is larger than %(mb)s MB.", name=shown, mb=megabytes),
             field=field,
         )
     kind = detect_kind(data[:16])

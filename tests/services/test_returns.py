@@ -44,8 +44,8 @@ def test_partial_quantity_then_second_return_on_the_same_line(db):
     assert returnable(note)[1] == 0
     with pytest.raises(ValidationFailed) as err:
         make_return(note, {1: "1"})
-    assert "Only 0" in err.value.errors["lines.0.quantity"][0]
-    assert "already in returns 10" in err.value.errors["lines.0.quantity"][0]
+    assert "jeszcze tylko 0" in err.value.errors["lines.0.quantity"][0]
+    assert "już w zwrotach 10" in err.value.errors["lines.0.quantity"][0]
 
 
 def test_whole_line_and_whole_note(db):
@@ -58,7 +58,7 @@ def test_whole_line_and_whole_note(db):
     assert [(ln.delivery_note_line_id, ln.quantity) for ln in rr.lines] == [
         (note.lines[0].id, Decimal(10))
     ]
-    with pytest.raises(ValidationFailed, match="Nothing on delivery note"):
+    with pytest.raises(ValidationFailed, match="nie można już nic zwrócić"):
         file_return(actor_for(make_portal_user()), note.customer, note, draft)
 
 
@@ -67,7 +67,7 @@ def test_quantity_over_delivered_and_non_positive_are_refused(db):
     with pytest.raises(ValidationFailed) as err:
         make_return(note, {1: "10.5", 2: "0"})
     assert set(err.value.errors) == {"lines.0.quantity", "lines.1.quantity"}
-    assert "greater than zero" in err.value.errors["lines.1.quantity"][0]
+    assert "większa od zera" in err.value.errors["lines.1.quantity"][0]
 
 
 def test_rejected_and_cancelled_returns_free_their_quantity(db):
@@ -86,7 +86,7 @@ def test_rejected_and_cancelled_returns_free_their_quantity(db):
 def test_product_not_returnable_is_refused(db):
     product = make_product(returnable=False, name="Farba mieszana na zamówienie")
     note = make_returnable_note(lines=[(product, "5")])
-    with pytest.raises(ValidationFailed, match="cannot be returned") as err:
+    with pytest.raises(ValidationFailed, match="nie podlega zwrotowi") as err:
         make_return(note, {1: "1"})
     assert "lines.0.quantity" in err.value.errors
     assert returnable(note)[1] == 0
@@ -102,7 +102,7 @@ def test_return_window(db, months_ago, window, allowed):
     if allowed:
         assert make_return(note, {1: "1"}).status == ReturnStatus.SUBMITTED
         return
-    with pytest.raises(ValidationFailed, match="within") as err:
+    with pytest.raises(ValidationFailed, match="w ciągu") as err:
         make_return(note, {1: "1"})
     assert err.value.field == "delivery_note"
 
@@ -123,16 +123,16 @@ def test_serial_numbers_required_and_must_be_delivered_on_the_line(db):
     note = make_returnable_note(lines=[(drill, "3", ["SN-1", "SN-2", "SN-3"])])
     with pytest.raises(ValidationFailed) as err:
         make_return(note, {1: "1"})
-    assert "serial number" in err.value.errors["lines.0.serial_numbers"][0]
+    assert "numer seryjny" in err.value.errors["lines.0.serial_numbers"][0]
     with pytest.raises(ValidationFailed) as err:
         make_return(note, {1: "2"}, serials={1: ["SN-2", "SN-OTHER"]})
-    assert "SN-OTHER was not delivered" in err.value.errors["lines.0.serial_numbers"][0]
+    assert "SN-OTHER nie został wydany" in err.value.errors["lines.0.serial_numbers"][0]
     rr = make_return(note, {1: "2"}, serials={1: ["sn-2", "SN-3"]})
     assert [(ln.serial_number, ln.quantity) for ln in rr.lines] == [
         ("SN-2", Decimal(1)),
         ("SN-3", Decimal(1)),
     ]
-    with pytest.raises(ValidationFailed, match="already in another return"):
+    with pytest.raises(ValidationFailed, match="jest już w innym zwrocie"):
         make_return(note, {1: None}, serials={1: ["SN-3"]})
     rest = make_return(note, {1: None})
     assert [ln.serial_number for ln in rest.lines] == ["SN-1"]
@@ -142,7 +142,7 @@ def test_serial_numbers_required_and_must_be_delivered_on_the_line(db):
 def test_quantity_must_match_serials(db):
     drill = make_product(serial_tracked=True)
     note = make_returnable_note(lines=[(drill, "2", ["A1", "A2"])])
-    with pytest.raises(ValidationFailed, match="number of serial numbers"):
+    with pytest.raises(ValidationFailed, match="liczbie podanych numerów seryjnych"):
         make_return(note, {1: "2"}, serials={1: ["A1"]})
 
 
@@ -177,7 +177,7 @@ def test_note_of_another_customer_and_foreign_lines(db):
     draft.lines[0].delivery_note_line_id = other.lines[0].id
     with pytest.raises(ValidationFailed) as err:
         file_return(actor_for(make_portal_user()), note.customer, note, draft)
-    assert "not on delivery note" in err.value.errors["lines.0.delivery_note_line_id"][0]
+    assert "nie ma na dokumencie WZ" in err.value.errors["lines.0.delivery_note_line_id"][0]
 
 
 def test_numbers_are_sequential_per_year(db, app):

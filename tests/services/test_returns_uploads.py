@@ -30,11 +30,11 @@ def test_accepted_kinds_are_detected_by_content(data, name, kind, shown):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (exe_bytes(), "not an accepted type"),
-        (b"%PDF-1.7\nthis is not really a pdf", "damaged"),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "damaged"),
-        (b"GIF89a" + b"\x00" * 50, "not an accepted type"),
-        (b"", "empty"),
+        (exe_bytes(), "nie jest dozwolonego typu"),
+        (b"%PDF-1.7\nthis is not really a pdf", "uszkodzony"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "uszkodzony"),
+        (b"GIF89a" + b"\x00" * 50, "nie jest dozwolonego typu"),
+        (b"", "pusty"),
     ],
 )
 def test_renamed_or_broken_files_are_refused(data, message):
@@ -53,7 +53,7 @@ def test_file_over_the_limit_is_refused_without_reading_it_all():
             return b"%PDF-" + b"0" * (n - 5)
 
     stream = Endless()
-    with pytest.raises(ValidationFailed, match="larger than 10 MB"):
+    with pytest.raises(ValidationFailed, match="większy niż 10 MB"):
         uploads.check_upload(("big.pdf", stream))
     assert stream.read_sizes == [10 * 1024 * 1024 + 1]
 
@@ -61,9 +61,9 @@ def test_file_over_the_limit_is_refused_without_reading_it_all():
 def test_eleven_megabytes_refused_and_limit_is_configurable(app):
     data = pdf_bytes()
     big = data + b"\n%" + b"x" * (11 * 1024 * 1024)
-    with pytest.raises(ValidationFailed, match="larger than"):
+    with pytest.raises(ValidationFailed, match="większy niż"):
         uploads.check_upload(("big.pdf", io.BytesIO(big)))
-    with pytest.raises(ValidationFailed, match="larger than"):
+    with pytest.raises(ValidationFailed, match="większy niż"):
         uploads.check_upload(("x.pdf", io.BytesIO(data)), max_bytes=100)
 
 

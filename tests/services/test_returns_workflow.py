@@ -205,7 +205,7 @@ def test_assessment_and_resolution_cover_every_accepted_line(db, officer):
 def test_lines_of_another_return_are_refused(db, officer):
     rr, other = make_return(), make_return()
     walk_to(rr, ReturnStatus.RECEIVED, officer)
-    with pytest.raises(ValidationFailed, match="does not belong"):
+    with pytest.raises(ValidationFailed, match="nie należy do tego zwrotu"):
         assess_return(officer, rr, {other.lines[0].id: Assessment(make_condition().id)})
 
 
@@ -231,7 +231,7 @@ def test_repair_hands_the_line_to_the_service_module(db, officer, monkeypatch):
 def test_repair_without_service_module_is_a_clear_refusal(db, officer, monkeypatch):
     monkeypatch.setitem(sys.modules, "backoffice.services.service_tickets", None)
     rr = walk_to(make_return(), ReturnStatus.ASSESSED, officer)
-    with pytest.raises(Conflict, match="service module is not available"):
+    with pytest.raises(Conflict, match="Moduł serwisowy jest niedostępny"):
         resolve_return(officer, rr, {rr.lines[0].id: Resolution("repair")})
 
 

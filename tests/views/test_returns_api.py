@@ -109,12 +109,12 @@ def test_whole_note(db, shop, dictionaries):
 @pytest.mark.parametrize(
     ("case", "field", "text"),
     [
-        ("over", "lines.0.quantity", "can still be returned"),
-        ("window", "delivery_note", "within"),
-        ("serial", "lines.0.serial_numbers", "was not delivered"),
-        ("no_serial", "lines.0.serial_numbers", "serial number"),
-        ("reason", "lines.0.reason", "Unknown code"),
-        ("line", "lines.0.line_no", "has no line 9"),
+        ("over", "lines.0.quantity", "można zwrócić jeszcze tylko"),
+        ("window", "delivery_note", "w ciągu"),
+        ("serial", "lines.0.serial_numbers", "nie został wydany"),
+        ("no_serial", "lines.0.serial_numbers", "numer seryjny"),
+        ("reason", "lines.0.reason", "Nieznany kod"),
+        ("line", "lines.0.line_no", "nie ma pozycji 9"),
     ],
 )
 def test_refusals_are_422_with_the_reason(db, shop, dictionaries, case, field, text):
