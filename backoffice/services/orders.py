@@ -9,12 +9,14 @@ event through ``backoffice.services.order_hooks``.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backoffice.actors import Actor
@@ -28,6 +30,7 @@ from models.orders import Order, OrderEvent, OrderEventType, OrderLine, OrderSta
 from models.products import Product
 
 CENT = Decimal("0.01")
+WARSAW = ZoneInfo("Europe/Warsaw")
 
 CUSTOMER_REF = Ref(
     "customer_external_id",
@@ -202,3 +205,15 @@ def apply_event(order: Order, event: OrderEvent) -> None:
         target = OrderStatus(kind.value)
         if RANK[target] > RANK[order.status]:
             order.status = target
+
+
+def count_orders_placed_on(day) -> int:
+    """Orders placed on a Warsaw calendar day (the dashboard's "orders today")."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=WARSAW)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=WARSAW)
+    stmt = (
+        select(func.count())
+        .select_from(Order)
+        .where(Order.placed_at >= start, Order.placed_at < end)
+    )
+    return db.session.scalar(stmt) or 0

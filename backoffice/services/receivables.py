@@ -142,3 +142,11 @@ def _write_settlements(changes: list[dict], now) -> None:
 
 def _money(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(CENT)
+
+
+def count_receivables(*, overdue_on=None) -> int:
+    """Open receivables; with ``overdue_on`` (a date) only those due before that day."""
+    stmt = select(func.count()).select_from(Receivable).where(Receivable.is_open.is_(True))
+    if overdue_on is not None:
+        stmt = stmt.where(Receivable.due_date < overdue_on)
+    return db.session.scalar(stmt) or 0

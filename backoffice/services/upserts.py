@@ -275,13 +275,14 @@ def _check_unique(
                     )
                     adopted.append(item.key)
                     continue
+                other = owner or f"#{row_id}"
                 errors.add(
                     item.path(name),
                     _(
                         "%(field)s %(value)s is already used by the record %(other)s.",
                         field=spec.labels.get(name, name),
                         value=value,
-                        other=owner or f"#{row_id}",
+                        other=other,
                     ),
                 )
         if adopted:

@@ -8,9 +8,9 @@ from backoffice.services.integration_customers import CUSTOMERS
 from models.customers import Customer
 from views.api.resources import ApiResource, publish
 from views.api.schemas_customers import (
-    AddressOut,
-    ContactOut,
+    CustomerAddressOut,
     CustomerBulkItem,
+    CustomerContactOut,
     CustomerIn,
     CustomerOut,
 )
@@ -27,10 +27,10 @@ def customer_out(customer: Customer) -> CustomerOut:
         group=(group.code or group.name) if group else None,
         account_manager_email=manager.email if manager else None,
         addresses=[
-            AddressOut.model_validate(a).model_copy(update={"kind": a.kind.value})
+            CustomerAddressOut.model_validate(a).model_copy(update={"kind": a.kind.value})
             for a in customer.addresses
         ],
-        contacts=[ContactOut.model_validate(c) for c in customer.contacts],
+        contacts=[CustomerContactOut.model_validate(c) for c in customer.contacts],
     )
 
 

@@ -27,7 +27,7 @@ Country = Annotated[
 ]
 
 
-class AddressIn(InputModel):
+class CustomerAddressIn(InputModel):
     """A billing or shipping address; Polish postal codes are normalised to 00-950."""
 
     kind: Literal["billing", "shipping"] = "billing"
@@ -48,7 +48,7 @@ class AddressIn(InputModel):
             raise PydanticCustomError("postal_code", exc.message) from exc
 
 
-class ContactIn(InputModel):
+class CustomerContactIn(InputModel):
     """A person at the customer and the notices they receive."""
 
     name: Text(200)
@@ -105,10 +105,10 @@ class CustomerIn(InputModel):
     )
     locale: Literal["pl", "en"] = Field("pl", description="Language of messages sent to it.")
     active: bool = True
-    addresses: list[AddressIn] | None = Field(
+    addresses: list[CustomerAddressIn] | None = Field(
         None, max_length=50, description="Replaces the stored addresses (matched by position)."
     )
-    contacts: list[ContactIn] | None = Field(
+    contacts: list[CustomerContactIn] | None = Field(
         None,
         max_length=200,
         description="Replaces the stored contacts (matched by e-mail, else by name).",
@@ -121,7 +121,7 @@ class CustomerBulkItem(CustomerIn):
     external_id: ExternalId
 
 
-class AddressOut(OutputModel):
+class CustomerAddressOut(OutputModel):
     kind: str
     name: str | None
     street: str
@@ -132,7 +132,7 @@ class AddressOut(OutputModel):
     is_default: bool
 
 
-class ContactOut(OutputModel):
+class CustomerContactOut(OutputModel):
     name: str
     email: str | None
     phone: str | None
@@ -157,7 +157,7 @@ class CustomerOut(OutputModel):
     account_manager_email: str | None
     locale: str
     active: bool
-    addresses: list[AddressOut]
-    contacts: list[ContactOut]
+    addresses: list[CustomerAddressOut]
+    contacts: list[CustomerContactOut]
     created_at: dt.datetime
     updated_at: dt.datetime

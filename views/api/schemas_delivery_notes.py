@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -36,7 +37,7 @@ class DeliveryNoteLineIn(InputModel):
     @classmethod
     def _unique_serials(cls, serials):
         if serials and len(serials) != len(set(serials)):
-            raise PydanticCustomError("serials", "A serial number appears twice on the line.")
+            raise PydanticCustomError("serials", _("A serial number appears twice on the line."))
         return serials
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from flask_babel import gettext as _
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -41,7 +42,7 @@ class OrderLineIn(InputModel):
     def _product_or_name(self):
         if self.product_external_id is None and self.name is None:
             raise PydanticCustomError(
-                "line_product", "A line needs a product_external_id or a name."
+                "line_product", _("A line needs a product_external_id or a name.")
             )
         return self
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -59,7 +60,7 @@ class ReceivableIn(InputModel):
     def _due_after_issue(cls, value, info: ValidationInfo):
         issued = info.data.get("issued_at")
         if issued and value < issued:
-            raise PydanticCustomError("due_date", "The due date is before the issue date.")
+            raise PydanticCustomError("due_date", _("The due date is before the issue date."))
         return value
 
 
