@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
 from backoffice.actors import Actor
-from backoffice.errors import ValidationFailed
+from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.services import imports as import_service
 
@@ -49,7 +49,7 @@ def _command(kind: str):
                 click.echo(line, err=True)
             click.echo(exc.message, err=True)
             raise SystemExit(1) from exc
-        except ValidationFailed as exc:
+        except DomainError as exc:
             db.session.rollback()
             click.echo(f"{file.name}: {exc.message}", err=True)
             raise SystemExit(1) from exc

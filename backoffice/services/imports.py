@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from backoffice.actors import Actor
-from backoffice.errors import ValidationFailed
+from backoffice.errors import Conflict, ValidationFailed
 from backoffice.extensions import db
 from backoffice.services import imports_customers, imports_products
 from backoffice.services.audit import record
@@ -115,7 +116,16 @@ def run_import(
     )
     if not dry_run:
         created, updated = plan.created_keys, plan.updated_keys
-        plan.apply()
+        try:
+            plan.apply()
+        except IntegrityError as exc:  # e.g. the same SKU saved in the console meanwhile
+            raise Conflict(
+                _(
+                    "Someone saved the same records at the same time; nothing was imported. "
+                    "Please import the file again."
+                ),
+                field="file",
+            ) from exc
         _audit(actor, kind, filename, data, result, created, updated)
     return result
 

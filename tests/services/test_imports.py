@@ -327,3 +327,16 @@ def test_docs_list_every_column():
     for kind in KINDS:
         for column in columns(kind):
             assert f"| {column.header_pl} | {column.header_en} |" in doc
+
+
+def test_a_collision_while_writing_is_a_conflict_not_a_crash(db, monkeypatch):
+    from backoffice.errors import Conflict
+    from backoffice.services import imports_products
+
+    make_product(sku="SKU-IMP-00001")
+    # As if the product was saved in the console between the checks and the writes.
+    monkeypatch.setattr(imports_products, "_existing", lambda rows, keys: {})
+    with pytest.raises(Conflict):
+        run_import(SYSTEM, "products", "p.csv", csv_bytes(PRODUCT_HEADERS, product_rows(2)))
+    db.session.rollback()
+    assert count(db, Product) == 1

@@ -15,7 +15,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
 
 from backoffice.actors import current_actor
-from backoffice.errors import ValidationFailed
+from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.services import imports as import_service
 from backoffice.services.uploads import display_name
@@ -78,7 +78,7 @@ class ImportView(SecureView):
         except import_service.ImportFailed as exc:
             db.session.rollback()
             return {"failure": exc, "filename": filename}
-        except ValidationFailed as exc:
+        except DomainError as exc:
             db.session.rollback()
             form.file.errors = [exc.message]
             return {}
