@@ -72,9 +72,9 @@ def _refuse(offer_or_recipient, target: OfferStatus) -> InvalidTransition:
     )
 
 
-def move_offer(offer: Offer, target: OfferStatus) -> None:
-    """Change the offer's status if the table allows it; no-op when it is already there."""
-    if offer.status == target:
+def move_offer(offer: Offer, target: OfferStatus, *, summary: bool = False) -> None:
+    """Change the offer's status if the table allows it (a summary may leave it as it is)."""
+    if summary and offer.status == target:
         return
     if not offer.may_move_to(target):
         raise _refuse(offer, target)
@@ -219,7 +219,7 @@ def accept_offer(
     recipient.accepted_net = sum((r.net for r in rows), Decimal("0.00"))
     recipient.accepted_gross = sum((r.gross for r in rows), Decimal("0.00"))
     _record_answer(actor, recipient, version, note)
-    move_offer(offer, summary_status(offer))
+    move_offer(offer, summary_status(offer), summary=True)
     record(
         actor,
         "offer.accept" if full else "offer.accept_part",
@@ -301,7 +301,7 @@ def reject_offer(
     move_recipient(recipient, S.REJECTED)
     recipient.accepted_items, recipient.accepted_net, recipient.accepted_gross = [], None, None
     _record_answer(actor, recipient, offer.current_version, reason[:5000])
-    move_offer(offer, summary_status(offer))
+    move_offer(offer, summary_status(offer), summary=True)
     record(
         actor,
         "offer.reject",
@@ -365,7 +365,7 @@ def expire_offer(actor: Actor, offer: Offer) -> Offer:
         raise _refuse(offer, S.EXPIRED)
     for recipient in pending:
         move_recipient(recipient, S.EXPIRED)
-    move_offer(offer, summary_status(offer))
+    move_offer(offer, summary_status(offer), summary=True)
     if offer.status == S.EXPIRED:
         offer.expired_at = utcnow()
     _cancel_dispatches(offer)
