@@ -334,6 +334,7 @@ def test_a_collision_while_writing_is_a_conflict_not_a_crash(db, monkeypatch):
     from backoffice.services import imports_products
 
     make_product(sku="SKU-IMP-00001")
+    db.session.commit()
     # As if the product was saved in the console between the checks and the writes.
     monkeypatch.setattr(imports_products, "_existing", lambda rows, keys: {})
     with pytest.raises(Conflict):
