@@ -62,6 +62,7 @@ __all__ = [
     "set_batch_active",
     "set_code_blocked",
     "start_generation",
+    "validate_spec",
 ]
 PREFIX_RE = re.compile(r"[A-Z0-9-]{0,12}")
 
@@ -107,7 +108,7 @@ def create_batch(actor: Actor, spec: BatchSpec) -> DiscountCodeBatch:
         )
         if found is not None:
             return found
-    _validate(spec)
+    validate_spec(spec)
     groups = _load(CustomerGroup, spec.customer_group_ids, "customer_group_ids", spec)
     product_groups = _load(ProductGroup, spec.product_group_ids, "product_group_ids", spec)
     customers = _load(Customer, spec.customer_ids, "customer_ids", spec)
@@ -145,7 +146,9 @@ def create_batch(actor: Actor, spec: BatchSpec) -> DiscountCodeBatch:
     return batch
 
 
-def _validate(spec: BatchSpec) -> None:
+def validate_spec(spec: BatchSpec) -> None:
+    """Record every problem of the spec in ``spec.errors`` (nothing is written)."""
+    spec.errors.clear()
     spec.name = (spec.name or "").strip()
     spec.prefix = (spec.prefix or "").strip().upper()
     if not spec.name:

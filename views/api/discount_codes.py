@@ -58,8 +58,8 @@ def _batch_out(batch: DiscountCodeBatch) -> BatchOut:
     )
 
 
-def _ids(model, columns: tuple[str, ...], values: list[str], field: str) -> list[int]:
-    """Ids of the rows whose first matching column equals each value; 422 names the unknown."""
+def _ids(model, columns: tuple[str, ...], values: list[str], field: str, errors: dict) -> list:
+    """Ids of the rows whose first matching column equals each value; unknown ones noted."""
     ids, missing = [], []
     for value in dict.fromkeys(values):
         found = None
@@ -72,9 +72,7 @@ def _ids(model, columns: tuple[str, ...], values: list[str], field: str) -> list
         else:
             ids.append(found)
     if missing:
-        raise ValidationFailed(
-            _("Unknown: %(values)s.", values=", ".join(missing[:20])), field=field
-        )
+        errors[field] = [_("Unknown: %(values)s.", values=", ".join(missing[:20]))]
     return ids
 
 
@@ -100,6 +98,7 @@ def create_discount_code_batch(body: BatchIn):
         )
         if existing is not None:
             return _batch_out(existing), 200
+    errors: dict[str, list[str]] = {}
     spec = service.BatchSpec(
         name=body.name,
         count=body.count,
@@ -115,16 +114,22 @@ def create_discount_code_batch(body: BatchIn):
         usage_limit_per_customer=body.usage_limit_per_customer,
         first_order_only=body.first_order_only,
         customer_group_ids=_ids(
-            CustomerGroup, ("code", "name"), body.customer_groups, "customer_groups"
+            CustomerGroup, ("code", "name"), body.customer_groups, "customer_groups", errors
         ),
-        product_group_ids=_ids(ProductGroup, ("code",), body.product_groups, "product_groups"),
+        product_group_ids=_ids(
+            ProductGroup, ("code",), body.product_groups, "product_groups", errors
+        ),
         customer_ids=_ids(
-            Customer, ("external_id",), body.customer_external_ids, "customer_external_ids"
+            Customer, ("external_id",), body.customer_external_ids, "customer_external_ids", errors
         ),
         external_id=body.external_id,
         notes=body.notes,
         source=BatchSource.API,
     )
+    service.validate_spec(spec)
+    errors.update(spec.errors)
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
     batch = service.create_batch(current_actor(), spec)
     db.session.commit()
     return _batch_out(batch), 201
