@@ -4,6 +4,7 @@ shown, the daily expiry."""
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from backoffice.actors import SYSTEM
@@ -70,10 +71,8 @@ def test_a_render_failure_is_shown_and_retried(db, monkeypatch):
         raise RuntimeError("logo unreadable")
 
     monkeypatch.setattr("backoffice.services.offer_documents.render_bytes", broken)
-    try:
+    with pytest.raises(RuntimeError):
         offer_tasks.render_offer_document(doc.id)
-    except RuntimeError:
-        pass
     db.session.expire_all()
     assert doc.status == DocumentStatus.FAILED and "logo unreadable" in doc.error
     monkeypatch.undo()
