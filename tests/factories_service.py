@@ -84,3 +84,32 @@ def walk(ticket, codes, dates=None, actor=STAFF):
         change_ticket_status(actor, ticket, code, effective_on=(dates or {}).get(code))
     db.session.flush()
     return ticket
+
+
+def make_api_token(scopes: str = "shop") -> str:
+    """A new API token with ``scopes``; returns the secret to send as a bearer token."""
+    import secrets
+
+    from models.api_tokens import ApiToken
+    from views.api.base import hash_token
+
+    raw = f"svc_{secrets.token_urlsafe(24)}"
+    db.session.add(
+        ApiToken(name=f"test {scopes}", token_hash=hash_token(raw), prefix=raw[:8], scopes=scopes)
+    )
+    db.session.flush()
+    return raw
+
+
+def delivered_unit_setup(customer=None, serial="SN-PORTAL-1", months=24, issued_at=None):
+    """A serial-tracked product delivered to ``customer`` with ``serial`` on a delivery note."""
+    from tests.factories import make_delivery_note
+
+    customer = customer or make_customer()
+    product = make_product(serial_tracked=True, warranty_months=months, name="Wiertarka Żubr")
+    note = make_delivery_note(
+        customer,
+        [(product, 1, [serial])],
+        issued_at=issued_at or dt.datetime(2025, 3, 9, 23, 30, tzinfo=dt.UTC),
+    )
+    return customer, product, note

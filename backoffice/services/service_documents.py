@@ -103,7 +103,7 @@ def repair_report(actor: Actor, ticket: ServiceTicket) -> ServiceAttachment:
 
 def _report_view(ticket: ServiceTicket) -> RepairReportView:
     unit = ticket.registered_product
-    kind = _("warranty") if ticket.kind.value == "warranty" else _("post-warranty")
+    kind = _("warranty repair") if ticket.kind.value == "warranty" else _("post-warranty repair")
     facts = [
         (_("Product"), f"{unit.product.sku} — {unit.product.name}"),
         (_("Serial number"), unit.serial or "—"),
@@ -145,7 +145,7 @@ def _report_view(ticket: ServiceTicket) -> RepairReportView:
         (
             format_when(e.at),
             e.to_status.label(_locale(ticket)) if e.to_status else e.kind,
-            e.actor_label if e.actor_kind == "staff" else _("customer"),
+            e.actor_label if e.actor_kind == "staff" else _("customer's user"),
         )
         for e in ticket.events
         if e.public and e.kind in ("created", "status")

@@ -252,7 +252,9 @@ def find_or_register(
         serial=serial,
         purchase_date=purchase_date,
         source=source,
-        by_customer=by_customer and product.serial_tracked,
+        by_customer=by_customer,
+        delivery_note=delivery_note,
+        require_proof=False,
     )
 
 

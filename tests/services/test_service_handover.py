@@ -56,3 +56,16 @@ def test_hand_over_is_idempotent_and_reuses_the_registered_unit(db):
     assert ticket.registered_product == unit
     assert create_ticket_from_return_line(STAFF, line) is ticket
     assert db.session.query(ServiceTicket).count() == 1
+
+
+def test_untracked_item_takes_its_purchase_date_from_the_returns_delivery_note(db):
+    product = make_product(serial_tracked=False, warranty_months=12)
+    note = make_returnable_note(months_ago=3, lines=[(product, "5")])
+    rr = make_return(note, {1: "2"}, description="Pęknięta obudowa")
+    decide_return(STAFF, rr)
+    receive_return(STAFF, rr)
+    ticket = create_ticket_from_return_line(STAFF, rr.lines[0])
+    unit = ticket.registered_product
+    assert unit.serial is None and unit.delivery_note == note
+    assert unit.purchase_source == PurchaseSource.DELIVERY_NOTE
+    assert "Ilość: 2" in ticket.fault_description

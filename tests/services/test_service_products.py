@@ -151,9 +151,9 @@ def test_purchase_date_must_be_plausible(db, when):
 def test_a_serial_is_registered_once(db):
     customer, product, _note = _delivered(serial="DUP-1")
     register_product(STAFF, customer=customer, product=product, serial="DUP-1")
-    with pytest.raises(Conflict, match="already registered"):
+    with pytest.raises(Conflict, match="już zarejestrowany"):
         register_product(STAFF, customer=customer, product=product, serial="dup-1")
-    with pytest.raises(Conflict, match="another customer"):
+    with pytest.raises(Conflict, match="innego klienta"):
         register_product(
             STAFF,
             customer=make_customer(),
