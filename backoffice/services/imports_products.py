@@ -74,11 +74,9 @@ class ProductPlan:
         if self.new:
             for row in self.new:
                 row.update(created_at=now, updated_at=now)
-            result = db.session.execute(
-                insert(Product).returning(Product.id, Product.sku, sort_by_parameter_order=True),
-                self.new,
-            )
-            ids.update({sku: pid for pid, sku in result})
+            # Plain executemany (no RETURNING): much faster on psycopg; ids are read back.
+            db.session.execute(insert(Product.__table__), self.new)
+            ids.update(_ids_by_sku([r["sku"] for r in self.new]))
         if self.updates:
             for row in self.updates:
                 row["updated_at"] = now
@@ -86,6 +84,20 @@ class ProductPlan:
             ids.update({r["sku"]: r["id"] for r in self.updates})
         if self.packaging:
             replace_packaging({ids[sku]: units for sku, units in self.packaging.items()})
+
+
+def _ids_by_sku(skus: list[str]) -> dict[str, int]:
+    found = {}
+    for chunk in chunked(skus):
+        found.update(
+            {
+                sku: pid
+                for pid, sku in db.session.execute(
+                    select(Product.id, Product.sku).where(Product.sku.in_(chunk))
+                )
+            }
+        )
+    return found
 
 
 def _without_sku(row: dict) -> dict:

@@ -209,4 +209,4 @@ def replace_packaging(product_ids_units: dict[int, list[tuple[str, Decimal]]]) -
         for name, qty in units
     ]
     if rows:
-        db.session.execute(insert(PackagingUnit), rows)
+        db.session.execute(insert(PackagingUnit.__table__), rows)
