@@ -67,8 +67,13 @@ def test_rule_form_shows_kind_specific_errors_then_saves(marketing, db):
     db.session.commit()
     resp = marketing.post(
         "/admin/loyalty/rules/new/",
-        data={"name": "Wiertarki", "kind": "quantity", "active": "y", "product": product.id,
-              "points": "5"},
+        data={
+            "name": "Wiertarki",
+            "kind": "quantity",
+            "active": "y",
+            "product": product.id,
+            "points": "5",
+        },
     )
     assert resp.status_code == 302
     rule = db.session.scalars(select(PointsRule)).one()
@@ -104,8 +109,15 @@ def test_reward_with_picture_and_the_request_workflow(marketing, db):
     picture.seek(0)
     resp = marketing.post(
         "/admin/rewards/new/",
-        data={"name": "Termos „Ślęża”", "kind": "item", "points_price": "200", "stock": "3",
-              "code_valid_days": "90", "active": "y", "image": (picture, "termos.jpg")},
+        data={
+            "name": "Termos „Ślęża”",
+            "kind": "item",
+            "points_price": "200",
+            "stock": "3",
+            "code_valid_days": "90",
+            "active": "y",
+            "image": (picture, "termos.jpg"),
+        },
         content_type="multipart/form-data",
     )
     assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
@@ -123,7 +135,7 @@ def test_reward_with_picture_and_the_request_workflow(marketing, db):
     assert resp.status_code == 302
     redemption_url = resp.headers["Location"]
     page = marketing.get(redemption_url).get_data(as_text=True)
-    assert "Termos „Ślęża”" in page and "zamówiona" in page
+    assert "Termos „Ślęża”" in page and "złożone" in page
     rid = int(redemption_url.rstrip("/").split("id=")[-1])
     assert marketing.post(f"/admin/reward-requests/{rid}/approve").status_code == 302
     resp = marketing.post(
@@ -131,7 +143,7 @@ def test_reward_with_picture_and_the_request_workflow(marketing, db):
     )
     assert resp.status_code == 302
     page = marketing.get(redemption_url).get_data(as_text=True)
-    assert "wysłana" in page and "6200123" in page
+    assert "wysłane" in page and "6200123" in page
     assert loyalty.balance(customer.id) == 100
 
 
