@@ -154,6 +154,8 @@ def public_view(view):
 
 # --- response hardening -----------------------------------------------------------------
 
+#: Seconds browsers may keep static files (Flask-Admin's carry a version in their URLs).
+STATIC_MAX_AGE = 3600
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "SAMEORIGIN",
@@ -179,9 +181,11 @@ def init_security(app: Flask) -> None:
             response.headers.setdefault(name, value)
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        static = (request.endpoint or "").endswith("static")
-        logged_in = hasattr(current_app, "login_manager") and current_user.is_authenticated
-        if logged_in and not static:
-            # Pages of a logged-in user must not be served from shared or back-button caches.
-            response.headers.setdefault("Cache-Control", "no-store")
+        if (request.endpoint or "").endswith("static"):
+            # CSS, scripts and fonts: cached for a while instead of revalidated on every page.
+            if response.status_code == 200:
+                response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}"
+        elif hasattr(current_app, "login_manager") and current_user.is_authenticated:
+            # A logged-in user's pages and downloads stay out of shared and back-button caches.
+            response.headers["Cache-Control"] = "no-store"
         return response

@@ -275,3 +275,11 @@ def test_login_is_rate_limited(limited_stack, infra):
     assert refused.status_code == 429 and "Zbyt wiele prób" in refused.text
     if storage == "redis":
         assert any(store.scan_iter("*backoffice-limits*"))  # the counters live in Redis
+
+
+def test_static_files_are_cacheable_even_when_logged_in(staff_client):
+    c = staff_client("sales")
+    for path in ("/static/backoffice.css", "/admin/static/vendor/jquery.min.js"):
+        resp = c.get(path)
+        assert resp.status_code == 200
+        assert resp.headers["Cache-Control"] == "public, max-age=3600"
