@@ -99,3 +99,20 @@ def make_condition_template(**overrides) -> OfferConditionTemplate:
 
 def tomorrow() -> dt.date:
     return offer_editing.today() + dt.timedelta(days=1)
+
+
+def run_offer_jobs() -> int:
+    """Run the pending offer jobs only (documents), leaving e-mail sending to its own tests."""
+    from sqlalchemy import select
+
+    from backoffice.queue import execute
+    from models.jobs import Job, JobStatus
+
+    ids = db.session.scalars(
+        select(Job.id)
+        .where(Job.status == JobStatus.PENDING, Job.func.like("tasks.offers.%"))
+        .order_by(Job.id)
+    ).all()
+    for job_id in ids:
+        execute(job_id)
+    return len(ids)

@@ -15,7 +15,7 @@ from models.audit import AuditEntry
 from models.offers import OFFER_TRANSITIONS, RECIPIENT_TRANSITIONS, OfferStatus
 from models.orders import Order
 from tests.factories import make_customer, make_product
-from tests.factories_offers import draft_payload, make_offer, send
+from tests.factories_offers import draft_payload, make_offer, run_offer_jobs, send
 
 S = OfferStatus
 ALL = list(OfferStatus)
@@ -108,10 +108,10 @@ def test_numbers_follow_the_configured_format(db, app):
     assert b.number == f"OH-{year}-{b.sequence:04d}"
 
 
-def test_a_sent_version_cannot_be_edited_and_revising_starts_v2(db, run_jobs):
+def test_a_sent_version_cannot_be_edited_and_revising_starts_v2(db):
     offer = send(make_offer())
     db.session.commit()
-    run_jobs()
+    run_offer_jobs()
     v1 = offer.current_version
     hashes = sorted(d.sha256 for d in v1.documents)
     with pytest.raises(InvalidTransition):

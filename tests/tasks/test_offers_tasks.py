@@ -15,17 +15,17 @@ from models.offer_documents import DispatchStatus, DocumentStatus, OfferDispatch
 from models.offers import OfferStatus
 from tasks import offers as offer_tasks
 from tests.factories import make_contact, make_customer, make_product
-from tests.factories_offers import draft_payload, make_offer, send
+from tests.factories_offers import draft_payload, make_offer, run_offer_jobs, send
 
 
 def _docs(db):
     return db.session.scalars(select(OfferDocument).order_by(OfferDocument.id)).all()
 
 
-def test_documents_render_once_and_are_kept(db, app, run_jobs):
+def test_documents_render_once_and_are_kept(db, app):
     offer = send(make_offer(customers=[make_customer(), make_customer()]))
     db.session.commit()
-    assert run_jobs() == 4
+    assert run_offer_jobs() == 4
     docs = _docs(db)
     assert [d.status for d in docs] == [DocumentStatus.READY] * 4
     stored = {d.id: (d.sha256, d.path, d.rendered_at) for d in docs}
@@ -37,10 +37,10 @@ def test_documents_render_once_and_are_kept(db, app, run_jobs):
     assert {d.id: (d.sha256, d.path, d.rendered_at) for d in _docs(db)} == stored
     request_documents(offer.current_version)  # asking again for a sent version: nothing new
     db.session.commit()
-    assert run_jobs() == 0
+    assert run_offer_jobs() == 0
 
 
-def test_email_waits_for_its_attachments_and_goes_once(db, run_jobs):
+def test_email_waits_for_its_attachments_and_goes_once(db):
     customer = make_customer()
     make_contact(customer, receives_offers=True)
     offer = send(make_offer(customers=[customer]), email=True, attach_xlsx=True)
@@ -82,18 +82,18 @@ def test_a_render_failure_is_shown_and_retried(db, monkeypatch):
     assert offer.status == OfferStatus.SENT
 
 
-def test_draft_documents_follow_the_latest_revision(db, run_jobs):
+def test_draft_documents_follow_the_latest_revision(db):
     offer = make_offer()
     request_documents(offer.current_version)
     db.session.commit()
-    run_jobs()
+    run_offer_jobs()
     first = {d.id: d.sha256 for d in _docs(db)}
     offer_editing.save_draft(SYSTEM, offer, draft_payload(offer, [(make_product(), 5, "9.99")]))
     db.session.commit()
     assert not any(d.is_current for d in _docs(db))
     request_documents(offer.current_version)
     db.session.commit()
-    run_jobs()
+    run_offer_jobs()
     docs = _docs(db)
     assert all(d.is_current for d in docs) and {d.id: d.sha256 for d in docs} != first
 
