@@ -25,9 +25,10 @@ import traceback
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, insert, or_, select, update
+from sqlalchemy import event, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backoffice.extensions import db
@@ -90,7 +91,9 @@ def defer(
             .values(**values)
             .on_conflict_do_nothing(
                 index_elements=["key"],
-                index_where=(Job.status == JobStatus.PENDING) & Job.key.is_not(None),
+                # Literal, as in the index: with a bound parameter PostgreSQL cannot match the
+                # partial index once psycopg prepares the statement (after 5 runs).
+                index_where=text("status = 'pending' AND key IS NOT NULL"),
             )
             .returning(Job.id)
         )
@@ -171,19 +174,42 @@ def _execute(job_id: int) -> str:
 
 def _record_failure(job_id: int, attempts: int, max_attempts: int, exc: Exception) -> str:
     error = "".join(traceback.format_exception(exc))[-4000:]
-    final = attempts >= max_attempts
-    values: dict[str, Any] = {"last_error": error}
-    if final:
-        values.update(status=JobStatus.FAILED, finished_at=utcnow())
-    else:
-        values.update(
-            status=JobStatus.PENDING,
-            not_before=utcnow() + dt.timedelta(seconds=retry_delay(attempts)),
-            enqueued_at=None,
+    if attempts >= max_attempts:
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(last_error=error, status=JobStatus.FAILED, finished_at=utcnow())
         )
-    db.session.execute(update(Job).where(Job.id == job_id).values(**values))
+        db.session.commit()
+        return JobStatus.FAILED.value
+    values = dict(
+        last_error=error,
+        status=JobStatus.PENDING,
+        not_before=utcnow() + dt.timedelta(seconds=retry_delay(attempts)),
+        enqueued_at=None,
+    )
+    pending = _make_pending(job_id, values, JobStatus.RUNNING)
     db.session.commit()
-    return (JobStatus.FAILED if final else JobStatus.PENDING).value
+    return (JobStatus.PENDING if pending else JobStatus.DONE).value
+
+
+def _make_pending(job_id: int, values: dict[str, Any], current: JobStatus) -> bool:
+    """Put a job back to pending; if a pending job with the same key exists (unique key),
+    that one does the work: this one is closed as done ("superseded") and False returned."""
+    try:
+        with db.session.begin_nested():
+            db.session.execute(
+                update(Job).where(Job.id == job_id, Job.status == current).values(**values)
+            )
+        return True
+    except IntegrityError:
+        note = f"{values.get('last_error') or ''}\nsuperseded: a pending job with the same key"
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(status=JobStatus.DONE, finished_at=utcnow(), last_error=note[-4000:])
+        )
+        return False
 
 
 def retry_delay(attempts: int) -> int:
@@ -239,16 +265,20 @@ def _revive_dead(now: dt.datetime) -> int:
         if last_sign > now - dt.timedelta(seconds=timeout):
             continue
         final = attempts >= max_attempts
-        db.session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
-            .values(
-                status=JobStatus.FAILED if final else JobStatus.PENDING,
-                last_error="worker stopped responding (killed or timed out)",
-                enqueued_at=None,
-                finished_at=now if final else None,
-            )
+        values = dict(
+            status=JobStatus.FAILED if final else JobStatus.PENDING,
+            last_error="worker stopped responding (killed or timed out)",
+            enqueued_at=None,
+            finished_at=now if final else None,
         )
+        if final:
+            db.session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
+                .values(**values)
+            )
+        else:
+            _make_pending(job_id, values, JobStatus.RUNNING)
         revived += 1
     return revived
 
@@ -332,6 +362,20 @@ class RedisRunner:
             self._enqueue(jobs)
         except Exception:  # noqa: BLE001 - Redis down: the rows stay pending for the sweep
             log.warning("could not hand %d job(s) to Redis; the sweep will retry", len(jobs))
+            self._not_handed_over([j[0] for j in jobs])
+
+    def _not_handed_over(self, ids: list[int]) -> None:
+        """Clear ``enqueued_at`` so the next sweep hands the rows over at once (not after
+        REENQUEUE_AFTER): Redis never got them."""
+        try:
+            with self.app.app_context(), db.engine.begin() as conn:
+                conn.execute(
+                    update(Job)
+                    .where(Job.id.in_(ids), Job.status == JobStatus.PENDING)
+                    .values(enqueued_at=None)
+                )
+        except Exception:  # noqa: BLE001 - then the sweep finds them after REENQUEUE_AFTER
+            log.warning("could not mark %d job(s) for the sweep", len(ids))
 
     def resubmit(self, jobs) -> None:
         from rq.job import Job as RqJob
