@@ -24,6 +24,8 @@ def record(
 ) -> AuditEntry:
     """Add an audit entry for ``action`` on ``obj`` (or the given type and id); no commit."""
     if obj is not None:
+        # current_user is a proxy: record the user behind it, not "LocalProxy".
+        obj = obj._get_current_object() if hasattr(obj, "_get_current_object") else obj
         object_type = object_type or type(obj).__name__
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
     entry = AuditEntry(

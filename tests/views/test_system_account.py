@@ -66,3 +66,17 @@ def test_change_language(staff_client, db):
     db.session.refresh(c.user)
     assert c.user.locale == "en"
     assert '<html lang="en">' in text(c.get("/admin/account/"))
+
+
+def test_changes_of_the_own_account_are_audited_against_the_user(staff_client, db):
+    from sqlalchemy import select
+
+    from models import AuditEntry
+
+    c = staff_client("sales")
+    c.post("/admin/account/", data={"form": "language", "lang-locale": "en"})
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "staff.language")
+    ).one()
+    assert (entry.object_type, entry.object_id) == ("User", str(c.user.id))
+    assert entry.actor_id == c.user.id and entry.changes == {"locale": ["pl", "en"]}
