@@ -306,6 +306,7 @@ def _write_rows(spec: UpsertSpec, items: list[Item], existing: dict, now, defaul
     for item in pending:
         shapes[tuple(sorted(item.values))].append(item)
     for columns, group in shapes.items():
+        group.sort(key=lambda it: it.key)  # one lock order for every request: no deadlocks
         by_key = {it.key: it for it in group}
         params = [
             {**defaults, **it.values, "external_id": it.key, "created_at": now, "updated_at": now}

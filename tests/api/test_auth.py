@@ -13,7 +13,10 @@ from views.api.base import ENDPOINTS, SCOPES
 
 
 def _url(endpoint) -> str:
-    return "/api/v1" + re.sub(r"<(?:[a-z]+:)?[a-zA-Z_]\w*>", "X-1", endpoint.rule)
+    def fill(match):
+        return "1" if match.group(1) in {"int", "float"} else "X-1"
+
+    return "/api/v1" + re.sub(r"<(?:([a-z]+):)?[a-zA-Z_]\w*>", fill, endpoint.rule)
 
 
 def _call(client, endpoint, headers):

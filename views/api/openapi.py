@@ -184,21 +184,29 @@ def _examples(type_: Any) -> Any:
     return found[0]
 
 
-PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+PATH_PARAM = re.compile(r"<(?:([a-z]+):)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 
 
 def _path_parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
-    schema = TypeAdapter(ExternalId).json_schema()
-    return [
-        {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "description": "Your id of the row (slashes allowed, e.g. FV/2026/0001).",
-            "schema": schema,
-        }
-        for name in PATH_PARAM.findall(endpoint.rule)
-    ]
+    """Path parameters: Flask's int converter → integer, anything else an external id."""
+    params = []
+    for converter, name in PATH_PARAM.findall(endpoint.rule):
+        if converter == "int":
+            schema: dict[str, Any] = {"type": "integer", "minimum": 0}
+            description = "Row id."
+        else:
+            schema = TypeAdapter(ExternalId).json_schema()
+            description = "Your id of the row (slashes allowed, e.g. FV/2026/0001)."
+        params.append(
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "description": description,
+                "schema": schema,
+            }
+        )
+    return params
 
 
 def _query_parameters(endpoint: Endpoint) -> list[dict[str, Any]]:

@@ -6,12 +6,11 @@ from flask import g
 from sqlalchemy.orm import joinedload, selectinload
 
 from backoffice.actors import current_actor
-from backoffice.extensions import db
 from backoffice.services.orders import ORDERS, record_order_event
 from models.customers import Customer
 from models.orders import Order, OrderEvent, OrderLine
 from views.api.base import api_route
-from views.api.resources import ApiResource, check_external_id, publish
+from views.api.resources import ApiResource, check_external_id, in_transaction, publish
 from views.api.schemas_orders import (
     OrderBulkItem,
     OrderEventIn,
@@ -124,10 +123,10 @@ def post_order_event(external_id: str, body: OrderEventIn):
     paid/delivered times) — notifications and loyalty points follow from it. An event id
     seen before for this order answers 200 and changes nothing."""
     check_external_id(external_id)
-    event, order, created = record_order_event(
-        current_actor(), external_id, body.model_dump(exclude_none=True)
+    data = body.model_dump(exclude_none=True)
+    event, order, created = in_transaction(
+        lambda: record_order_event(current_actor(), external_id, data)
     )
-    db.session.commit()
     result = OrderEventResult(
         duplicate=not created,
         event=event_out(event),

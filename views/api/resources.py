@@ -16,6 +16,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -23,9 +24,10 @@ from typing import Annotated, Any
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy import Select, select
+from sqlalchemy.exc import OperationalError
 
 from backoffice.actors import current_actor
-from backoffice.errors import NotFound, ValidationFailed
+from backoffice.errors import Conflict, NotFound, ValidationFailed
 from backoffice.extensions import db
 from backoffice.services.integration_pages import page
 from backoffice.services.upserts import CREATED, UNCHANGED, UPDATED, UpsertSpec, upsert_many
@@ -97,6 +99,32 @@ def check_external_id(external_id: str, body: BaseModel | None = None) -> None:
         )
 
 
+#: PostgreSQL errors after which the same transaction may simply be tried again.
+TRANSIENT = {"40P01", "40001"}  # deadlock detected, serialization failure
+ATTEMPTS = 3
+
+
+def in_transaction(work: Callable[[], Any]) -> Any:
+    """Run ``work`` and commit; a deadlock with a concurrent request is retried (the
+    whole transaction, from a clean session), then reported as 409."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except OperationalError as exc:
+            db.session.rollback()
+            code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+            if code not in TRANSIENT:
+                raise
+            if attempt == ATTEMPTS:
+                raise Conflict(
+                    _("The same rows were being changed by another request; send it again.")
+                ) from exc
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
+
+
 def bulk_result(items) -> BulkResult:
     """Counts and per-item outcome of a bulk upsert."""
     counts = {s: sum(1 for it in items if it.status == s) for s in (CREATED, UPDATED, UNCHANGED)}
@@ -134,10 +162,12 @@ def _publish_put_one(res: ApiResource) -> None:
     def handler(external_id: str, body: BaseModel):
         check_external_id(external_id, body)
         data = body.model_dump(exclude_unset=True, exclude={"external_id"})
-        (item,) = upsert_many(
-            current_actor(), res.spec, [(external_id, data)], bulk=False, defaults=res.defaults()
+        defaults = res.defaults()
+        (item,) = in_transaction(
+            lambda: upsert_many(
+                current_actor(), res.spec, [(external_id, data)], bulk=False, defaults=defaults
+            )
         )
-        db.session.commit()
         status = 201 if item.status == CREATED else 200
         return res.to_out(load_one(res, id=item.id)), status
 
@@ -166,8 +196,10 @@ def _publish_put_many(res: ApiResource) -> None:
             (it.external_id, it.model_dump(exclude_unset=True, exclude={"external_id"}))
             for it in body
         ]
-        items = upsert_many(current_actor(), res.spec, entries, defaults=res.defaults())
-        db.session.commit()
+        defaults = res.defaults()
+        items = in_transaction(
+            lambda: upsert_many(current_actor(), res.spec, entries, defaults=defaults)
+        )
         return bulk_result(items)
 
     doc = (
