@@ -31,6 +31,11 @@ class Settings:
     sms_sender: str
     #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     trusted_proxies: int = 0
+    #: Messages per second per channel, shared by all workers (0 = no limit).
+    mail_rate_per_second: float = 200
+    sms_rate_per_second: float = 10
+    #: HMAC secret of the delivery-report webhook (/hooks/delivery/<channel>).
+    delivery_webhook_secret: str | None = None
 
 
 def load_settings(instance_path: str, environ: dict[str, str] | None = None) -> Settings:
@@ -63,6 +68,9 @@ def load_settings(instance_path: str, environ: dict[str, str] | None = None) -> 
         mail_from=env.get("MAIL_FROM") or "Backoffice <noreply@example.com>",
         sms_sender=env.get("SMS_SENDER") or "Backoffice",
         trusted_proxies=_non_negative_int(env, "TRUSTED_PROXIES"),
+        mail_rate_per_second=_rate(env, "MAIL_RATE_PER_SECOND", 200),
+        sms_rate_per_second=_rate(env, "SMS_RATE_PER_SECOND", 10),
+        delivery_webhook_secret=env.get("DELIVERY_WEBHOOK_SECRET") or None,
     )
 
 
@@ -71,6 +79,19 @@ def _non_negative_int(env: dict[str, str], name: str) -> int:
     if not raw.isdigit():
         raise ConfigError(f"{name} must be a whole number ≥ 0, not {raw!r}")
     return int(raw)
+
+
+def _rate(env: dict[str, str], name: str, default: float) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be a number of messages per second ≥ 0, not {raw!r}")
+    return value
 
 
 def normalise_database_url(url: str) -> str:
@@ -129,6 +150,7 @@ def flask_config(settings: Settings) -> dict:
         "OFFER_NUMBER_FORMAT": "OF/{year}/{seq:05d}",
         "QUEUE_MODE": "redis" if settings.redis_url else "thread",
         "JOB_STALE_AFTER": 120,
-        "SMS_RATE_PER_SECOND": 10,
-        "MAIL_RATE_PER_SECOND": 200,
+        "SMS_RATE_PER_SECOND": settings.sms_rate_per_second,
+        "MAIL_RATE_PER_SECOND": settings.mail_rate_per_second,
+        "DELIVERY_WEBHOOK_SECRET": settings.delivery_webhook_secret,
     }

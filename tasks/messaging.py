@@ -1,7 +1,7 @@
 """Sending queued messages and recovering stuck ones (the communication module)."""
 
 from backoffice.schedule import Periodic
-from backoffice.services import message_sending
+from backoffice.services import message_recovery, message_sending
 
 SCHEDULE = [
     Periodic("messages-sweep", "tasks.messaging.sweep", "* * * * *", timeout=120),
@@ -15,4 +15,4 @@ def dispatch(channel: str) -> None:
 
 def sweep() -> None:
     """Re-queue messages a dead worker left in ``sending`` and dispatch due ones."""
-    message_sending.sweep_messages()
+    message_recovery.sweep_messages()

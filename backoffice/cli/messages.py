@@ -58,7 +58,7 @@ def fetch_bounces(directory, imap_url, delete):
 @with_appcontext
 def sweep():
     """Re-queue messages stuck in sending and dispatch due ones (cron does this every minute)."""
-    from backoffice.services.message_sending import sweep_messages
+    from backoffice.services.message_recovery import sweep_messages
 
     click.echo(sweep_messages())
 

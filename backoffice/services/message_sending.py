@@ -54,7 +54,7 @@ DEFAULTS = {
     #: Seconds to wait when the server cannot be reached at all (not counted as a try).
     "MESSAGE_OUTAGE_DELAY": 60,
     #: A row claimed longer ago than this is taken to belong to a dead worker.
-    "MESSAGE_STUCK_AFTER": 600,
+    "MESSAGE_STUCK_AFTER": 300,
     #: Queued messages older than this are given up ("expired").
     "MESSAGE_EXPIRE_HOURS": 72,
     #: Seconds one dispatch job keeps sending before it hands over to the next one.
@@ -80,9 +80,9 @@ def dispatch_key(channel: str) -> str:
     return f"dispatch-{channel}"
 
 
-def defer_dispatch(channel: str, delay: float = 0) -> None:
+def defer_dispatch(channel: str, delay: float = 0, key_suffix: str = "") -> None:
     """Queue a dispatch job for the channel after commit (at most one pending per key)."""
-    key = dispatch_key(channel) + ("-later" if delay else "")
+    key = dispatch_key(channel) + ("-later" if delay else key_suffix)
     defer("tasks.messaging.dispatch", str(channel), queue="mail", key=key, delay=delay, timeout=300)
 
 
@@ -106,9 +106,14 @@ class Outgoing:
 
 
 def claim_batch(channel: str, limit: int) -> list[Outgoing]:
-    """Move up to ``limit`` due queued rows to ``sending`` for this worker; commits."""
+    """Move up to ``limit`` due queued rows to ``sending`` for this worker; commits.
+
+    The ids are locked first (``FOR UPDATE SKIP LOCKED``: parallel workers skip each
+    other's rows) and then updated by id in the same transaction — an ``UPDATE … WHERE id IN
+    (SELECT … LIMIT n)`` may be planned to touch more than ``n`` rows.
+    """
     now = utcnow()
-    due = (
+    due = db.session.scalars(
         select(Message.id)
         .where(
             Message.channel == channel,
@@ -118,11 +123,14 @@ def claim_batch(channel: str, limit: int) -> list[Outgoing]:
         .order_by(Message.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    )
+    ).all()
+    if not due:
+        db.session.commit()
+        return []
     ids = (
         db.session.execute(
             update(Message)
-            .where(Message.id.in_(due.scalar_subquery()), Message.status == MessageStatus.QUEUED)
+            .where(Message.id.in_(due), Message.status == MessageStatus.QUEUED)
             .values(status=MessageStatus.SENDING, claimed_at=now, attempts=Message.attempts + 1)
             .returning(Message.id)
             .execution_options(synchronize_session=False)
@@ -130,17 +138,15 @@ def claim_batch(channel: str, limit: int) -> list[Outgoing]:
         .scalars()
         .all()
     )
-    rows = []
-    if ids:
-        if len(ids) >= limit:
-            defer_dispatch(channel)  # more waiting: let another worker join in
-        columns = [getattr(Message, f) for f in Outgoing.__dataclass_fields__]
-        rows = [
-            Outgoing(*r)
-            for r in db.session.execute(
-                select(*columns).where(Message.id.in_(ids)).order_by(Message.id)
-            )
-        ]
+    if len(due) >= limit:
+        defer_dispatch(channel)  # more waiting: let another worker join in
+    columns = [getattr(Message, f) for f in Outgoing.__dataclass_fields__]
+    rows = [
+        Outgoing(*r)
+        for r in db.session.execute(
+            select(*columns).where(Message.id.in_(ids)).order_by(Message.id)
+        )
+    ]
     db.session.commit()
     return rows
 
@@ -219,8 +225,10 @@ def send_due_messages(channel: str, budget: float | None = None) -> dict[str, in
 
 
 def _send_batch(transport, batch: list[Outgoing], limiter, stats: dict[str, int]) -> None:
+    keep_alive = ClaimKeeper(batch)
     for position, msg in enumerate(batch):
         limiter.wait()
+        keep_alive.touch(position)
         started = time.perf_counter()
         try:
             result = transport.send(envelope_for(msg))
@@ -240,6 +248,31 @@ def _send_batch(transport, batch: list[Outgoing], limiter, stats: dict[str, int]
             result = SendResult(Outcome.FAILED, None, f"cannot build the message: {exc}")
         record_result(msg, result, int((time.perf_counter() - started) * 1000))
         stats[result.outcome.value] += 1
+
+
+class ClaimKeeper:
+    """Refreshes ``claimed_at`` of a batch's unsent rows while a slow batch runs.
+
+    The sweep re-queues rows claimed longer than ``MESSAGE_STUCK_AFTER`` ago; rows of a
+    batch that is still being worked through must not look abandoned.
+    """
+
+    def __init__(self, batch: list[Outgoing]):
+        self.ids = [m.id for m in batch]
+        self.every = max(0.5, float(setting("MESSAGE_STUCK_AFTER")) / 4)
+        self.last = time.monotonic()
+
+    def touch(self, position: int) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every:
+            return
+        self.last = now
+        db.session.execute(
+            update(Message)
+            .where(Message.id.in_(self.ids[position:]), Message.status == MessageStatus.SENDING)
+            .values(claimed_at=utcnow())
+        )
+        db.session.commit()
 
 
 def record_result(msg: Outgoing, result: SendResult, duration_ms: int | None = None) -> None:
@@ -313,82 +346,3 @@ def postpone(batch: list[Outgoing], reason: str) -> None:
     )
     defer_dispatch(batch[0].channel, delay=delay)
     db.session.commit()
-
-
-# --- recovery --------------------------------------------------------------------------------
-
-
-def sweep_messages() -> dict[str, int]:
-    """Re-queue rows stuck in ``sending``, expire ancient ones, make sure due rows get a job.
-
-    Run every minute by cron. A row claimed longer than ``MESSAGE_STUCK_AFTER`` ago belongs
-    to a worker that died (killed between claim and status write); it goes back to the queue
-    and may be sent twice — the one in-flight duplicate the design allows. Commits.
-    """
-    now = utcnow()
-    stuck_before = now - dt.timedelta(seconds=int(setting("MESSAGE_STUCK_AFTER")))
-    stuck = db.session.execute(
-        select(Message.id, Message.attempts, Message.channel).where(
-            Message.status == MessageStatus.SENDING, Message.claimed_at < stuck_before
-        )
-    ).all()
-    requeued = _requeue_stuck(stuck, stuck_before, now)
-    expired = _expire_old(now)
-    due_channels = db.session.scalars(
-        select(Message.channel)
-        .where(Message.status == MessageStatus.QUEUED, Message.next_attempt_at <= now)
-        .distinct()
-    ).all()
-    for channel in due_channels:
-        defer_dispatch(channel)
-    db.session.commit()
-    return {"requeued": requeued, "expired": expired, "dispatched": len(due_channels)}
-
-
-def _requeue_stuck(stuck, stuck_before: dt.datetime, now: dt.datetime) -> int:
-    limit = int(setting("MESSAGE_MAX_ATTEMPTS")) + 2  # a message that kills workers stops
-    count = 0
-    for message_id, attempts, _channel in stuck:
-        give_up = attempts >= limit
-        changed = db.session.execute(
-            update(Message)
-            .where(
-                Message.id == message_id,
-                Message.status == MessageStatus.SENDING,
-                Message.claimed_at < stuck_before,
-            )
-            .values(
-                status=MessageStatus.FAILED if give_up else MessageStatus.QUEUED,
-                failed_at=now if give_up else None,
-                next_attempt_at=now,
-                last_error="the worker stopped while sending (killed or lost); queued again"
-                if not give_up
-                else "the worker stopped while sending, repeatedly; given up",
-            )
-        ).rowcount
-        if changed:
-            db.session.execute(
-                insert(MessageAttempt).values(
-                    message_id=message_id,
-                    number=attempts,
-                    outcome=AttemptOutcome.LOST,
-                    reply="no outcome recorded: the worker stopped",
-                    worker=None,
-                    at=now,
-                )
-            )
-            count += 1
-    return count
-
-
-def _expire_old(now: dt.datetime) -> int:
-    cutoff = now - dt.timedelta(hours=int(setting("MESSAGE_EXPIRE_HOURS")))
-    return db.session.execute(
-        update(Message)
-        .where(Message.status == MessageStatus.QUEUED, Message.created_at < cutoff)
-        .values(
-            status=MessageStatus.FAILED,
-            failed_at=now,
-            last_error="not sent within the allowed time; given up",
-        )
-    ).rowcount

@@ -7,7 +7,8 @@ import email.policy
 import pytest
 from sqlalchemy import select
 
-from backoffice.services.message_sending import send_due_messages, sweep_messages
+from backoffice.services.message_recovery import sweep_messages
+from backoffice.services.message_sending import send_due_messages
 from models.messaging import AttemptOutcome, Message, MessageAttempt, MessageStatus
 from tests.factories_messaging import make_message
 
