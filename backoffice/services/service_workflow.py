@@ -95,6 +95,8 @@ def enter_status(
     """Put the ticket into ``target`` (already checked): effects, history, audit, message."""
     previous = ticket.status
     _apply_effect(ticket, target, effective_on)
+    if ticket.assigned_to_id is None and actor.kind == "staff" and actor.id is not None:
+        ticket.assigned_to_id = actor.id  # whoever first works on it handles it
     ticket.status = target
     ticket.status_changed_at = utcnow()
     if target.is_final:

@@ -122,3 +122,14 @@ def test_returned_defers_the_repair_report(db):
     walk(ticket, WARRANTY_PATH, {"goods_received": D(2026, 1, 5)})
     job = db.session.query(Job).filter_by(func="tasks.service_tickets.render_repair_report").one()
     assert job.args == [ticket.id] and job.queue == "documents"
+
+
+def test_first_staff_member_to_move_the_ticket_handles_it(db):
+    from backoffice.actors import actor_for
+    from tests.factories import make_user
+
+    first, second = make_user(roles=("service",)), make_user(roles=("service",))
+    ticket = make_ticket()
+    change_ticket_status(actor_for(first), ticket, "accepted")
+    change_ticket_status(actor_for(second), ticket, "goods_received")
+    assert ticket.assigned_to == first
