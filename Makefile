@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PORT ?= 5000
 
-.PHONY: run test lint format bench venv migrate demo worker cron clean initial-migration
+.PHONY: run test lint format bench venv migrate demo worker cron clean initial-migration ci
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -33,6 +33,10 @@ run: demo
 ## The whole test suite (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set).
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## What CI runs: system packages, lint, the suite on PostgreSQL + Redis with browser tests.
+ci:
+	.ci/run
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -3,14 +3,24 @@ response hardening (security headers, reverse proxies)."""
 
 from __future__ import annotations
 
+import time
 from functools import wraps
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, current_app, has_app_context, redirect, request, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    has_app_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, logout_user
 
 from backoffice.extensions import db, login_manager
 from models.users import PortalUser, Role, User
@@ -174,6 +184,23 @@ def init_security(app: Flask) -> None:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
         )
+
+    @app.before_request
+    def _end_idle_sessions():
+        """Log out after PERMANENT_SESSION_LIFETIME without a request.
+
+        The session cookie itself lives until the browser closes (a permanent one would
+        weaken Flask-Login's "strong" session protection), so idleness is tracked inside it.
+        """
+        if "_user_id" not in session:
+            return
+        now = int(time.time())
+        seen = session.get("_seen", now)
+        if now - seen > current_app.permanent_session_lifetime.total_seconds():
+            logout_user()
+            session.clear()
+        elif now - seen >= 60 or "_seen" not in session:
+            session["_seen"] = now  # at most one cookie update a minute
 
     @app.after_request
     def _security_headers(response):

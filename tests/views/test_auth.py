@@ -180,9 +180,25 @@ def test_session_cookie_flags(client, db):
     remember = next(c for c in cookies if c.startswith("remember_token="))
     for cookie in (session_cookie, remember):
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Expires" not in session_cookie  # gone when the browser closes
     expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", remember).group(1))
     days = (expires - dt.datetime.now(dt.UTC)).total_seconds() / 86400
     assert 13.9 < days <= 14  # two weeks, not the library's default of a year
+
+
+def test_idle_session_ends_after_twelve_hours(staff_client):
+    import time
+
+    c = staff_client("sales")
+    assert c.get("/admin/").status_code == 200
+    with c.session_transaction() as s:
+        s["_seen"] = int(time.time()) - 11 * 3600
+    assert c.get("/admin/").status_code == 200  # still active, and the clock restarts
+    with c.session_transaction() as s:
+        assert s["_seen"] > time.time() - 60
+        s["_seen"] = int(time.time()) - 12 * 3600 - 5
+    resp = c.get("/admin/")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 
 
 def test_security_headers(client):
