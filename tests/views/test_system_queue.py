@@ -123,3 +123,10 @@ def test_redis_mode_lists_queues_and_workers(app, admin_client, db):
     assert 'data-testid="rq-queues"' in page and 'data-testid="rq-workers"' in page
     for queue in ("default", "mail", "documents", "periodic"):
         assert f"<td>{queue}</td>" in page
+
+
+def test_dashboard_counts_failed_jobs_for_admins(admin_client, staff_client, db):
+    failed_job(db)
+    page = text(admin_client.get("/admin/"))
+    assert "Zadania w tle zakończone błędem" in page
+    assert "Zadania w tle zakończone błędem" not in text(staff_client("sales").get("/admin/"))

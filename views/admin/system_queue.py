@@ -24,6 +24,7 @@ from models.base import utcnow
 from models.jobs import Job, JobStatus
 from models.users import Role
 from views.admin.base import Category, ReadOnlyModelView, SecureView
+from views.admin.dashboard import counter
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,12 @@ def _status_badge(status) -> Markup:
     status = JobStatus(status)
     label = escape(STATUS_LABELS[status])
     return Markup(f'<span class="badge badge-{STATUS_TONES[status.value]}">{label}</span>')
+
+
+@counter(_l("Failed background jobs"), endpoint="queue.index", roles=(Role.ADMIN,), tone="danger")
+def count_failed_jobs() -> int:
+    """Jobs that used up their attempts: something to look at on the queue page."""
+    return db.session.scalar(select(func.count()).where(Job.status == JobStatus.FAILED)) or 0
 
 
 class QueueView(SecureView):
