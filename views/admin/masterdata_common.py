@@ -58,6 +58,20 @@ def lazy_options(func):
     return options
 
 
+def grid_rules(fields, wide=(), after=()) -> list:
+    """Form rules laying ``fields`` out side by side (``wide`` ones full width), then
+    ``after`` (inline lists) below; styles in templates/admin/masterdata/_form_css.html."""
+    from flask_admin.form import rules
+
+    out = [rules.HTML('<div class="md-grid">')]
+    for name in fields:
+        if name in wide:
+            out += [rules.HTML('<div class="md-wide">'), name, rules.HTML("</div>")]
+        else:
+            out.append(name)
+    return [*out, rules.HTML("</div>"), *after]
+
+
 def when(view, context, model, name):
     return format_when(getattr(model, name))
 
@@ -70,9 +84,20 @@ class MasterDataView(SecureModelView):
     named in ``audited_children``, is written in the same transaction as the change.
     """
 
+    create_template = "admin/masterdata/form_create.html"
+    edit_template = "admin/masterdata/form_edit.html"
     audited_children: tuple[str, ...] = ()
     #: Unique constraint name fragment → message shown when a concurrent save collides.
     duplicate_messages: dict[str, object] = {}
+
+    def __init__(self, *args, **kwargs):
+        # Dates in the user's language and Warsaw time, like everywhere else in the console.
+        self.column_formatters = {
+            "created_at": when,
+            "updated_at": when,
+            **(self.column_formatters or {}),
+        }
+        super().__init__(*args, **kwargs)
 
     def check(self, model) -> None:
         """Service-level validation; override."""

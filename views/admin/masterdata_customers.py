@@ -16,6 +16,7 @@ from wtforms.validators import NumberRange, Optional, Regexp, ValidationError
 from backoffice.actors import current_actor
 from backoffice.errors import ValidationFailed
 from backoffice.extensions import db
+from backoffice.i18n import LANGUAGES
 from backoffice.services import customers as customer_service
 from backoffice.validators import (
     normalise_email,
@@ -30,6 +31,7 @@ from views.admin.base import Category
 from views.admin.masterdata_common import (
     MasterDataView,
     active_badge,
+    grid_rules,
     lazy_options,
     send_stored_file,
     yes_no,
@@ -244,7 +246,12 @@ class CustomerAdmin(MasterDataView):
         FilterEqual(Customer.account_manager_id, _l("Account manager"), options=_manager_choices),
         BooleanEqualFilter(Customer.active, _l("Active")),
     )
-    column_formatters = {"active": active_badge, "city": _city}
+    column_formatters = {
+        "active": active_badge,
+        "city": _city,
+        "locale": lambda v, c, m, n: LANGUAGES.get(m.locale, m.locale),
+        "account_manager": lambda v, c, m, n: m.account_manager.name if m.account_manager else "",
+    }
     column_formatters_export = {
         "active": yes_no,
         "city": lambda v, c, m, n: _city(v, c, m, n),
@@ -294,6 +301,9 @@ class CustomerAdmin(MasterDataView):
         },
     }
     inline_models = (AddressInline(Address), ContactInline(Contact))
+    form_create_rules = form_edit_rules = grid_rules(
+        form_columns[:-2], wide=("name", "notes"), after=("addresses", "contacts")
+    )
 
     def get_query(self):
         return super().get_query().options(selectinload(Customer.addresses))

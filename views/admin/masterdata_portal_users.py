@@ -23,7 +23,7 @@ from backoffice.i18n import LANGUAGES, format_when
 from backoffice.services import users as user_service
 from models.users import PortalUser, Role
 from views.admin.base import Category, SecureModelView
-from views.admin.masterdata_common import active_badge, attach_error, yes_no
+from views.admin.masterdata_common import active_badge, attach_error, grid_rules, yes_no
 
 FLAG_LABELS = {
     "is_company_admin": _l("Company administrator"),
@@ -147,6 +147,13 @@ class PortalUserAdmin(SecureModelView):
             "placeholder": _l("Type a name or NIP"),
         },
     }
+
+    create_template = "admin/masterdata/form_create.html"
+    edit_template = "admin/masterdata/form_edit.html"
+    form_create_rules = grid_rules(
+        ("customer", "supplier", "name", "email", "phone", "locale", "password", *FLAG_LABELS)
+    )
+    form_edit_rules = grid_rules(("name", "email", "phone", "locale", *FLAG_LABELS))
 
     def get_query(self):
         return (

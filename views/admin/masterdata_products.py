@@ -24,7 +24,13 @@ from backoffice.validators import normalise_ean, wtf
 from models.products import PackagingUnit, Product, ProductGroup
 from models.users import Role
 from views.admin.base import Category
-from views.admin.masterdata_common import MasterDataView, active_badge, lazy_options, yes_no
+from views.admin.masterdata_common import (
+    MasterDataView,
+    active_badge,
+    grid_rules,
+    lazy_options,
+    yes_no,
+)
 
 EDIT_ROLES = (Role.PURCHASING, Role.LOGISTICS)
 VAT_CHOICES = [(rate, f"{rate}%") for rate in product_service.VAT_RATES]
@@ -252,6 +258,9 @@ class ProductAdmin(MasterDataView):
     }
     form_ajax_refs = {}
     inline_models = (PackagingInline(PackagingUnit),)
+    form_create_rules = form_edit_rules = grid_rules(
+        form_columns[:-1], wide=("name", "description"), after=("packaging",)
+    )
     duplicate_messages = {
         "sku": _l("A product with this SKU already exists."),
         "external_id": _l("A product with this external id already exists."),

@@ -12,7 +12,7 @@ from backoffice.validators import normalise_email, normalise_nip, normalise_phon
 from models.suppliers import Supplier
 from models.users import Role
 from views.admin.base import Category
-from views.admin.masterdata_common import MasterDataView, active_badge, yes_no
+from views.admin.masterdata_common import MasterDataView, active_badge, grid_rules, yes_no
 from views.admin.masterdata_customers import postal_code_for_country, upper
 
 optional_email = wtf(lambda value, field: normalise_email(value, field=field, required=False))
@@ -102,6 +102,7 @@ class SupplierAdmin(MasterDataView):
             "validators": [Regexp(r"^[A-Z]{2}$", message=_l("Use a two-letter code such as PL."))],
         },
     }
+    form_create_rules = form_edit_rules = grid_rules(form_columns, wide=("name", "notes"))
     duplicate_messages = {"external_id": _l("A supplier with this external id already exists.")}
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
