@@ -118,7 +118,10 @@
     $("#lines-empty").classList.toggle("d-none", $$("#lines tbody tr").length > 0);
   }
   function addProduct(p) {
-    var line = { product_id: p.id, sku: p.sku, name: p.name, unit: p.unit, packaging: p.packaging, quantity: "1",
+    // Sold in packages: start with the smallest one (the rep may switch to single units).
+    var pack = (p.packaging || [])[0];
+    var line = { product_id: p.id, sku: p.sku, name: p.name, unit: p.unit, packaging: p.packaging,
+      packaging_unit_id: pack ? pack.id : null, quantity: pack ? String(Number(pack.quantity)) : "1",
       list_price: p.price_net, unit_price: p.price_net, vat_rate: p.vat_rate, optional: false };
     var tr = lineRow(line);
     $("#lines tbody").appendChild(tr);
