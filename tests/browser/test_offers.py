@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.committed]
 def test_offer_from_editor_to_order(db, live_stack, page, browser, module_smtp_sink):
     rep = make_user(roles=("sales",), password=PASSWORD, name="Zenon Handlowiec")
     alfa = make_customer(name="Alfa Łódź sp. z o.o.", email="biuro@alfa.example.com")
-    beta = make_customer(name="Beta Gdańsk S.A.", email="biuro@beta.example.com")
+    make_customer(name="Beta Gdańsk S.A.", email="biuro@beta.example.com")
     make_contact(alfa, name="Anna Żak", email="anna@alfa.example.com", receives_offers=True)
     buyer = make_portal_user(customer=alfa, password=PASSWORD, can_accept_offers=True)
     make_product(
