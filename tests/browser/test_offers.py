@@ -69,7 +69,7 @@ def test_offer_from_editor_to_order(db, live_stack, page, browser, module_smtp_s
     page.wait_for_selector("[data-testid=download-pdf]", timeout=60_000)
     with page.expect_download() as download:
         page.click("[data-testid=download-pdf] >> nth=0")
-    assert open(download.value.path(), "rb").read(4) == b"%PDF"
+    assert download.value.path().read_bytes()[:4] == b"%PDF"
 
     # Send to both customers with both attachments.
     page.click("[data-testid=send]")
