@@ -54,6 +54,12 @@ def status_badge(view, context, model, name):
     return Markup(f'<span class="badge badge-{tone}">{escape(label)}</span>')
 
 
+def details_link(view, context, model, name):
+    """The row's number as a link to its details page."""
+    url = view.get_url(".details_view", id=model.id)
+    return Markup(f'<a href="{escape(url)}">{escape(getattr(model, name))}</a>')
+
+
 def customer_column(view, context, model, name):
     customer = model.customer
     return f"{customer.name} ({customer.nip})" if customer.nip else customer.name
@@ -112,6 +118,7 @@ class OrderAdmin(ReadOnlyModelView):
         "updated_at": _l("Changed"),
     }
     column_formatters = {
+        "number": details_link,
         "customer": customer_column,
         "status": status_badge,
         "source": lambda v, c, m, n: SOURCE_LABELS.get(m.source, m.source),
@@ -185,6 +192,7 @@ class DeliveryNoteAdmin(ReadOnlyModelView):
         "lines.serials.serial": _l("Serial number"),
     }
     column_formatters = {
+        "number": details_link,
         "customer": customer_column,
         "issued_at": when_column,
         "lines": lambda v, c, m, n: len(m.lines),

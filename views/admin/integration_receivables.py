@@ -36,6 +36,12 @@ class OverdueFilter(BaseSQLAFilter):
         return _l("equals")
 
 
+def details_link(view, context, model, name):
+    """The row's document number as a link to its details page."""
+    url = view.get_url(".details_view", id=model.id)
+    return Markup(f'<a href="{escape(url)}">{escape(getattr(model, name))}</a>')
+
+
 def _money(view, context, model, name):
     return format_money(getattr(model, name), model.currency)
 
@@ -100,6 +106,7 @@ class ReceivableAdmin(ReadOnlyModelView):
         "paid_at": _l("Paid on"),
     }
     column_formatters = {
+        "document_number": details_link,
         "customer": lambda v, c, m, n: m.customer.name,
         "issued_at": lambda v, c, m, n: format_when(m.issued_at),
         "due_date": _due,

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from backoffice.actors import current_actor
@@ -28,6 +28,12 @@ SCOPE_LABELS = {
 }
 
 
+def _at_least_one(form, field) -> None:
+    """A validator without the HTML ``required`` flag (on checkboxes it would demand all)."""
+    if not field.data:
+        raise ValidationError(_l("Choose at least one scope."))
+
+
 class TokenForm(FlaskForm):
     """Name and scopes of a new token."""
 
@@ -37,7 +43,7 @@ class TokenForm(FlaskForm):
         choices=list(SCOPE_LABELS.items()),
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
-        validators=[DataRequired(message=_l("Choose at least one scope."))],
+        validators=[_at_least_one],
     )
 
 
