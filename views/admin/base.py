@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, redirect, request, url_for
+from flask import Response, abort, g, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import lazy_gettext as _l
@@ -147,11 +147,12 @@ class SecureModelView(SecureMixin, ModelView):
 
     # --- audit -------------------------------------------------------------------------
     def on_model_change(self, form, model, is_created):
-        self._pending_changes = diff(model)
+        # Kept per request (g), not on the view: one view object serves every thread.
+        g.audit_pending_changes = diff(model)
 
     def after_model_change(self, form, model, is_created):
         action = f"{self.audit_name()}.{'create' if is_created else 'update'}"
-        record(current_actor(), action, model, changes=getattr(self, "_pending_changes", None))
+        record(current_actor(), action, model, changes=g.pop("audit_pending_changes", None))
         self.session.commit()
 
     def on_model_delete(self, model):
