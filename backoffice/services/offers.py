@@ -37,15 +37,6 @@ from models.offers import (
 )
 
 S = OfferStatus
-STATUS_LABELS = {
-    S.DRAFT: "Draft",
-    S.SENT: "Sent",
-    S.ACCEPTED: "Accepted",
-    S.PARTIALLY_ACCEPTED: "Partially accepted",
-    S.REJECTED: "Rejected",
-    S.EXPIRED: "Expired",
-    S.CANCELLED: "Cancelled",
-}
 
 
 def status_label(status: OfferStatus) -> str:
