@@ -1,8 +1,9 @@
 """The offer workflow: one function per transition (see OFFER_TRANSITIONS in models/offers.py).
 
 draft → sent (``send_offer``) → accepted | partially accepted (``accept_offer``) | rejected
-(``reject_offer``, both in offer_answers.py) | expired (``expire_offer``, daily job); draft/sent → cancelled
-(``cancel_offer``); sent/rejected/expired → draft with a new version (``revise_offer``).
+(``reject_offer``; both in offer_answers.py) | expired (``expire_offer``, daily job);
+draft/sent → cancelled (``cancel_offer``); sent/rejected/expired → draft with a new version
+(``revise_offer``).
 
 Customers answer one by one (each recipient has its own status); the offer's status sums
 them up: accepted when someone accepted everything, partially accepted when someone accepted
