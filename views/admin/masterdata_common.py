@@ -58,12 +58,33 @@ def lazy_options(func):
     return options
 
 
+class _KeepHidden:
+    """A form rule that renders nothing but keeps a hidden field (the CSRF token) in forms:
+    Flask-Admin deletes every field its rules do not name, and form.hidden_tag() renders it."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.parent = None
+        self.rule_set = None
+
+    def configure(self, rule_set, parent):
+        self.rule_set, self.parent = rule_set, parent
+        return self
+
+    @property
+    def visible_fields(self) -> list[str]:
+        return [self.name]
+
+    def __call__(self, form, form_opts=None, field_args=None):
+        return ""
+
+
 def grid_rules(fields, wide=(), after=()) -> list:
     """Form rules laying ``fields`` out side by side (``wide`` ones full width), then
     ``after`` (inline lists) below; styles in templates/admin/masterdata/_form_css.html."""
     from flask_admin.form import rules
 
-    out = [rules.HTML('<div class="md-grid">')]
+    out = [_KeepHidden("csrf_token"), rules.HTML('<div class="md-grid">')]
     for name in fields:
         if name in wide:
             out += [rules.HTML('<div class="md-wide">'), name, rules.HTML("</div>")]
