@@ -71,6 +71,9 @@ ACTION_LABELS = {
     "note": _l("Note"),
 }
 
+#: Where a return was filed (``ReturnRequest.channel``).
+CHANNEL_LABELS = {"portal": _l("portal"), "api": _l("shop (API)"), "staff": _l("staff")}
+
 APPLICATION_STATUS_LABELS = {
     ApplicationStatus.PENDING: _l("Awaiting review"),
     ApplicationStatus.APPROVED: _l("Approved"),

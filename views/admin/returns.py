@@ -19,7 +19,7 @@ from backoffice.extensions import db
 from backoffice.i18n import format_when
 from backoffice.security import safe_next
 from backoffice.services import audit
-from backoffice.services.return_texts import STATUS_LABELS, STATUS_TONES
+from backoffice.services.return_texts import CHANNEL_LABELS, STATUS_LABELS, STATUS_TONES
 from backoffice.services.returns import find_by_code
 from models.returns import (
     AccountApplication,
@@ -38,7 +38,7 @@ from views.admin.returns_detail import ReturnWorkflowMixin
 from views.admin.system_audit import WarsawDateBetween, WarsawDateFrom, WarsawDateTo
 
 STATUS_OPTIONS = tuple((s.value, STATUS_LABELS[s]) for s in ReturnStatus)
-CHANNEL_OPTIONS = (("portal", _l("portal")), ("api", _l("shop (API)")), ("staff", _l("staff")))
+CHANNEL_OPTIONS = tuple(CHANNEL_LABELS.items())
 
 
 def status_badge(status: ReturnStatus) -> Markup:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_admin import expose
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -23,6 +24,7 @@ from backoffice.services.return_quantities import returnable_until
 from backoffice.services.return_texts import (
     ACTION_LABELS,
     ATTACHMENT_KIND_LABELS,
+    CHANNEL_LABELS,
     DECISION_LABELS,
     DISPOSITION_LABELS,
     STATUS_LABELS,
@@ -95,6 +97,7 @@ class ReturnWorkflowMixin:
             conditions=return_service.active_conditions(),
             dispositions=list(Disposition),
             returnable_until=returnable_until(rr.delivery_note),
+            day=lambda value: format_date(value, "medium") if value is not None else "",
             labels={
                 "status": STATUS_LABELS,
                 "tone": STATUS_TONES,
@@ -102,6 +105,7 @@ class ReturnWorkflowMixin:
                 "disposition": DISPOSITION_LABELS,
                 "action": ACTION_LABELS,
                 "kind": ATTACHMENT_KIND_LABELS,
+                "channel": CHANNEL_LABELS,
             },
             return_url=request.args.get("url") or url_for(".index_view"),
         )

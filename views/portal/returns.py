@@ -9,6 +9,7 @@ return or file answers 403.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -75,8 +76,13 @@ def _page() -> int:
     return max(int(raw), 1) if raw.isdigit() else 1
 
 
+def day(value) -> str:
+    """A date (no time) in the Warsaw calendar, e.g. 28 paź 2026."""
+    return format_date(value, "medium") if value is not None else ""
+
+
 def _render(template: str, **context):
-    return render_template(f"portal/returns/{template}", labels=LABELS, **context)
+    return render_template(f"portal/returns/{template}", labels=LABELS, day=day, **context)
 
 
 @portal.get("/returns")
