@@ -89,6 +89,9 @@ def seed(actor: Actor, counts: Counts = Counts(), seed_value: int = 2024) -> dic
     db.session.flush()
     notes = gen.orders_and_notes(counts.orders, customers, products)
     receivables = gen.receivables(notes)
+    from backoffice.services.service_demo import seed_service  # the service module's part
+
+    service_tickets = seed_service(actor, notes)
     summary = {
         "staff": len(staff),
         "customers": len(customers),
@@ -97,6 +100,7 @@ def seed(actor: Actor, counts: Counts = Counts(), seed_value: int = 2024) -> dic
         "orders": counts.orders,
         "delivery_notes": len(notes),
         "receivables": receivables,
+        "service_tickets": service_tickets,
         **{f"requested_{k}": v for k, v in asdict(counts).items()},
     }
     record(actor, "demo.seed", object_type="Demo", changes=summary)
