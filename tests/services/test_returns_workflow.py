@@ -27,7 +27,7 @@ from models.audit import AuditEntry
 from models.jobs import Job
 from models.messaging import Message
 from models.returns import Disposition, LineDecision, ReturnStatus
-from tests.factories import make_customer, make_user
+from tests.factories import make_customer, make_product, make_user
 from tests.factories_returns import make_condition, make_return, make_returnable_note
 
 
@@ -293,3 +293,18 @@ def test_label_barcode_decodes_to_the_number_and_finds_the_return(db, officer, t
     ).stdout.strip()
     assert scanned == rr.number
     assert find_by_code(scanned) is rr
+
+
+def test_repair_creates_a_ticket_in_the_real_service_module(db, officer):
+    from models.service_tickets import ServiceTicket
+
+    drill = make_product(serial_tracked=True, name="Młotowiertarka")
+    note = make_returnable_note(lines=[(drill, "1", ["SRV-42"])])
+    rr = walk_to(
+        make_return(note, {1: "1"}, serials={1: ["SRV-42"]}), ReturnStatus.ASSESSED, officer
+    )
+    resolve_return(officer, rr, {rr.lines[0].id: Resolution("repair")})
+    ticket = db.session.get(ServiceTicket, rr.lines[0].service_ticket_id)
+    assert ticket is not None and ticket.number == rr.lines[0].service_ticket_number
+    assert ticket.return_line_id == rr.lines[0].id
+    assert rr.number in (ticket.return_reference or "")
