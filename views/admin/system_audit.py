@@ -173,6 +173,11 @@ class AuditLogAdmin(ReadOnlyModelView):
 
     # --- for the details page --------------------------------------------------------------
     change_rows = staticmethod(_change_rows)
+
+    @staticmethod
+    def actor_kind_label(kind: str) -> str:
+        return str(dict(ACTOR_KINDS).get(kind, kind))
+
     show_value = staticmethod(_show_value)
 
     def related_entries(self, entry: AuditEntry, limit: int = 20) -> list[AuditEntry]:
