@@ -140,40 +140,49 @@ def redeem_code(
     _check_inputs(customer_external_id, order_external_id, order_value)
     code = find_code(text)
     _refuse_second_code(code, order_external_id)
-    code = db.session.execute(
-        select(DiscountCode)
-        .where(DiscountCode.id == code.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    code = _lock_code(code.id)
     use = _use_for_order(code.id, order_external_id)
     if use is not None and use.status == UseStatus.ACTIVE:
         return use, False
-    batch = code.batch
-    if batch.usage_limit_per_customer:
-        _lock_customer(batch.id, customer_external_id)
+    if code.batch.usage_limit_per_customer:
+        _lock_customer(code.batch_id, customer_external_id)
     customer = _customer(customer_external_id)
     lines = list(lines) or _stored_lines(order_external_id)
     discount = _evaluate(
         code, customer, customer_external_id, order_value, lines, order_external_id
     )
-    order_id = db.session.scalar(select(Order.id).where(Order.external_id == order_external_id))
     try:
         with db.session.begin_nested():
-            if use is None:
-                use = DiscountCodeUse(
-                    code=code, batch_id=batch.id, order_external_id=order_external_id
-                )
-                db.session.add(use)
-            use.status, use.released_at, use.release_reason = UseStatus.ACTIVE, None, None
-            use.customer_id = customer.id if customer else None
-            use.customer_external_id, use.order_id = customer_external_id, order_id
-            use.order_value, use.discount, use.used_at = order_value, discount, utcnow()
-            code.use_count += 1
+            use = _store_use(use, code, customer, customer_external_id, order_external_id)
+            use.order_value, use.discount = order_value, discount
     except IntegrityError:  # another code was applied to the same order meanwhile
         _refuse_second_code(code, order_external_id)
         raise
     return use, True
+
+
+def _lock_code(code_id: int) -> DiscountCode:
+    """The code's row, locked for the rest of the transaction and freshly read."""
+    return db.session.execute(
+        select(DiscountCode)
+        .where(DiscountCode.id == code_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _store_use(use, code, customer, customer_key: str, order_key: str) -> DiscountCodeUse:
+    """A new (or re-activated) use of the code by the order; counts it on the code."""
+    order_id = db.session.scalar(select(Order.id).where(Order.external_id == order_key))
+    if use is None:
+        use = DiscountCodeUse(batch_id=code.batch_id, order_external_id=order_key)
+        use.code = code
+        db.session.add(use)
+    use.status, use.released_at, use.release_reason = UseStatus.ACTIVE, None, None
+    use.customer_id = customer.id if customer else None
+    use.customer_external_id, use.order_id, use.used_at = customer_key, order_id, utcnow()
+    code.use_count += 1
+    return use
 
 
 def release_order_codes(actor: Actor, order_external_id: str, reason: str) -> list[DiscountCodeUse]:
@@ -186,12 +195,7 @@ def release_order_codes(actor: Actor, order_external_id: str, reason: str) -> li
         )
     ).all()
     for use in uses:
-        code = db.session.execute(
-            select(DiscountCode)
-            .where(DiscountCode.id == use.code_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one()
+        code = _lock_code(use.code_id)
         db.session.refresh(use)
         if use.status != UseStatus.ACTIVE:
             continue

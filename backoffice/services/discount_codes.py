@@ -64,7 +64,7 @@ __all__ = [
     "start_generation",
     "validate_spec",
 ]
-PREFIX_RE = re.compile(r"[A-Z0-9-]{0,12}")
+PREFIX_RE = re.compile(r"(?:[A-Z0-9][A-Z0-9-]{0,11})?")
 
 
 @dataclass
@@ -156,7 +156,12 @@ def validate_spec(spec: BatchSpec) -> None:
     if not isinstance(spec.count, int) or not 1 <= spec.count <= MAX_CODES:
         spec.fail("count", _("The number of codes must be between 1 and %(max)s.", max=MAX_CODES))
     if not PREFIX_RE.fullmatch(spec.prefix):
-        spec.fail("prefix", _("The prefix may have up to 12 letters, digits and dashes."))
+        spec.fail(
+            "prefix",
+            _(
+                "The prefix may have up to 12 letters, digits and dashes, starting with a letter or digit."
+            ),
+        )
     if not 6 <= (spec.code_length or 0) <= 20:
         spec.fail("code_length", _("The random part must have 6 to 20 characters."))
     elif isinstance(spec.count, int) and spec.code_length < min_length(spec.count):

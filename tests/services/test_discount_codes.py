@@ -109,6 +109,7 @@ def test_a_big_batch_is_generated_by_a_job_in_chunks(db, run_jobs, monkeypatch):
         ({"count": 0}, "count"),
         ({"count": 1_000_001}, "count"),
         ({"prefix": "LATO 2026!"}, "prefix"),
+        ({"prefix": "-LATO"}, "prefix"),
         ({"code_length": 5}, "code_length"),
         ({"count": 1_000_000, "code_length": 7}, "code_length"),
         ({"value": Decimal("0")}, "value"),

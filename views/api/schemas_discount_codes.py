@@ -22,7 +22,7 @@ from views.api.schemas_common import (
 
 Percent = Amount(2, gt=0)
 CodeText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-Prefix = Annotated[str, StringConstraints(max_length=12, pattern=r"^[A-Za-z0-9-]*$")]
+Prefix = Annotated[str, StringConstraints(max_length=12, pattern=r"^([A-Za-z0-9][A-Za-z0-9-]*)?$")]
 
 
 class BatchIn(InputModel):
