@@ -130,16 +130,7 @@ def register_product(
     serial is not on the customer's delivery notes, for customers) or Conflict (the serial
     is already registered).
     """
-    if product is None:
-        raise ValidationFailed(_("Choose the product."), field="product")
-    serial = normalise_serial(serial)
-    if product.serial_tracked and not serial:
-        raise ValidationFailed(_("This product needs its serial number."), field="serial")
-    existing = unit_by_serial(product.id, serial)
-    if existing is not None:
-        raise _existing_conflict(existing, customer)
-    if by_customer and warranty_months is not None:
-        raise ValidationFailed(_("Only staff may change the warranty period."))
+    serial = _check_new_unit(customer, product, serial, warranty_months, by_customer)
     months = _check_months(warranty_months, product)
     proof = check_files(proof, field="proof")
     note = delivery_note_with_serial(customer.id, product.id, serial) if serial else None
@@ -163,19 +154,38 @@ def register_product(
     _insert_unique(unit, customer)
     for upload in proof:
         store_attachment(actor, upload, AttachmentKind.PROOF_OF_PURCHASE, registered_product=unit)
+    _log_registration(actor, unit)
+    return unit
+
+
+def _check_new_unit(customer, product, serial, warranty_months, by_customer) -> str | None:
+    """The normalised serial of a unit that may be registered, else a domain error."""
+    if product is None:
+        raise ValidationFailed(_("Choose the product."), field="product")
+    serial = normalise_serial(serial)
+    if product.serial_tracked and not serial:
+        raise ValidationFailed(_("This product needs its serial number."), field="serial")
+    existing = unit_by_serial(product.id, serial)
+    if existing is not None:
+        raise _existing_conflict(existing, customer)
+    if by_customer and warranty_months is not None:
+        raise ValidationFailed(_("Only staff may change the warranty period."))
+    return serial
+
+
+def _log_registration(actor: Actor, unit: RegisteredProduct) -> None:
     record(
         actor,
         "registered_product.register",
         unit,
-        summary=f"{product.sku} {serial or ''}",
+        summary=f"{unit.product.sku} {unit.serial or ''}",
         changes={
             "status": unit.status,
             "purchase_date": unit.purchase_date,
-            "warranty_months": months,
-            "source": source,
+            "warranty_months": unit.warranty_months,
+            "source": unit.source,
         },
     )
-    return unit
 
 
 def _set_purchase(unit, note, purchase_date, proof, by_customer, require_proof, product) -> None:

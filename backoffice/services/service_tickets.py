@@ -183,19 +183,8 @@ def create_ticket(
         if earlier is not None:
             return earlier
     data = _clean(data, unit)
-    if unit.status == RegistrationStatus.REJECTED:
-        raise ValidationFailed(
-            _("The registration of this product was rejected: %(reason)s", reason=unit.notes),
-            field="registered_product",
-        )
+    _check_may_file(unit, source)
     attachments = check_files(attachments)
-    if source in (TicketSource.PORTAL, TicketSource.API):
-        current = open_ticket_of(unit)
-        if current is not None:
-            raise Conflict(
-                _("This product already has an open ticket %(number)s.", number=current.number),
-                field="registered_product",
-            )
     filed_on = filed_on or warsaw_today()
     kind, overridden, reason = _decide_kind(unit, filed_on, kind, kind_reason)
     procedure = procedure_for(kind)
@@ -223,6 +212,22 @@ def create_ticket(
     if ticket.status.notify_customer and source != TicketSource.RETURN:
         notify_ticket(actor, ticket, "service.ticket_submitted")
     return ticket
+
+
+def _check_may_file(unit: RegisteredProduct, source: TicketSource) -> None:
+    """A rejected registration gets no tickets; customers file one open ticket per unit."""
+    if unit.status == RegistrationStatus.REJECTED:
+        raise ValidationFailed(
+            _("The registration of this product was rejected: %(reason)s", reason=unit.notes),
+            field="registered_product",
+        )
+    if source in (TicketSource.PORTAL, TicketSource.API):
+        current = open_ticket_of(unit)
+        if current is not None:
+            raise Conflict(
+                _("This product already has an open ticket %(number)s.", number=current.number),
+                field="registered_product",
+            )
 
 
 def _by_external_id(external_id: str, unit: RegisteredProduct) -> ServiceTicket | None:

@@ -36,8 +36,8 @@ from models.service_products import RegisteredProduct
 from models.service_tickets import TicketSource
 from models.users import Role
 from views.admin.base import SecureModelView
+from views.admin.service_filters import SubqueryFilter
 from views.admin.service_ticket_page import flash_error, form_date
-from views.admin.service_tickets import SubqueryFilter
 from views.service_forms import (
     CARRIERS,
     StaffRegistrationForm,

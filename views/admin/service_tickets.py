@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import flash, has_app_context, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
-from flask_babel import get_locale
+from flask_admin.contrib.sqla.filters import DateBetweenFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -18,14 +17,20 @@ from sqlalchemy.orm import selectinload
 from backoffice.extensions import db
 from backoffice.i18n import format_when
 from backoffice.services.service_lookup import find_by_code
-from backoffice.services.warranty import WARSAW, warsaw_today
+from backoffice.services.warranty import warsaw_today
 from models.customers import Customer
 from models.service_procedures import ProcedureStatus
 from models.service_products import RegisteredProduct, RegistrationStatus
 from models.service_tickets import ServiceTicket
-from models.users import Role, User, UserRole
+from models.users import Role
 from views.admin.base import Category, ReadOnlyModelView
 from views.admin.dashboard import counter
+from views.admin.service_filters import (
+    DaysInStatusFilter,
+    SubqueryFilter,
+    service_staff_options,
+    status_options,
+)
 from views.admin.service_ticket_page import TicketPageMixin
 from views.service_texts import (
     KIND_LABELS,
@@ -35,78 +40,6 @@ from views.service_texts import (
     status_badge,
     status_label,
 )
-
-
-class SubqueryFilter(BaseSQLAFilter):
-    """A filter on a ticket column matched against a subquery (no joins to collide)."""
-
-    def __init__(self, column, name, subquery, options=None, operation=_l("equals")):
-        super().__init__(column, name, options=options)
-        self.subquery = subquery
-        self._operation = operation
-
-    def get_options(self, view):
-        # Options read from the database are only available inside a request.
-        if callable(self.options) and not has_app_context():
-            return None
-        return super().get_options(view)
-
-    def validate(self, value):
-        if isinstance(self.options, list | tuple):
-            return str(value) in {str(k) for k, _label in self.options}
-        try:
-            self.subquery(value)
-        except (ValueError, TypeError):
-            return False
-        return True
-
-    def apply(self, query, value, alias=None):
-        return query.filter(self.column.in_(self.subquery(value)))
-
-    def operation(self):
-        return self._operation
-
-
-class DaysInStatusFilter(BaseSQLAFilter):
-    """Tickets that have been in their current status at least N days."""
-
-    def clean(self, value):
-        return max(int(value), 0)
-
-    def validate(self, value):
-        return str(value).strip().isdigit()
-
-    def apply(self, query, value, alias=None):
-        cutoff_day = warsaw_today() - dt.timedelta(days=value - 1)
-        cutoff = dt.datetime.combine(cutoff_day, dt.time(), tzinfo=WARSAW).astimezone(dt.UTC)
-        return query.filter(ServiceTicket.status_changed_at < cutoff)
-
-    def operation(self):
-        return _l("at least")
-
-
-def _status_options():
-    rows = db.session.execute(
-        select(ProcedureStatus.code, ProcedureStatus.name, ProcedureStatus.name_en).order_by(
-            ProcedureStatus.position
-        )
-    ).all()
-    english = str(get_locale() or "pl") == "en"
-    seen: dict[str, str] = {}
-    for code, name, name_en in rows:
-        seen.setdefault(code, (name_en or name) if english else name)
-    return list(seen.items())
-
-
-def _staff_options():
-    rows = db.session.scalars(
-        select(User)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role.in_([Role.SERVICE, Role.ADMIN]), User.active.is_(True))
-        .order_by(User.name)
-        .distinct()
-    )
-    return [(str(u.id), u.name) for u in rows]
 
 
 def _number_link(view, context, model, name):
@@ -226,7 +159,7 @@ class ServiceTicketAdmin(TicketPageMixin, ReadOnlyModelView):
             ServiceTicket.status_id,
             _l("Status"),
             lambda v: select(ProcedureStatus.id).where(ProcedureStatus.code == v),
-            options=_status_options,
+            options=status_options,
         ),
         DaysInStatusFilter(ServiceTicket.status_changed_at, _l("Days in status")),
         SubqueryFilter(
@@ -247,7 +180,7 @@ class ServiceTicketAdmin(TicketPageMixin, ReadOnlyModelView):
             ServiceTicket.assigned_to_id,
             _l("Handled by"),
             lambda v: [int(v)],
-            options=_staff_options,
+            options=service_staff_options,
         ),
         SubqueryFilter(
             ServiceTicket.source,
@@ -311,10 +244,6 @@ class ServiceQueueAdmin(ServiceTicketAdmin):
 
     def scope(self, query):
         return query.filter(ServiceTicket.is_open.is_(True))
-
-    def get_one(self, id):
-        # The workflow page lives on the register's pages.
-        return super(ServiceTicketAdmin, self).get_one(id)
 
     @expose("/details/")
     def details_view(self):

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Literal
 
 from flask import current_app
+from flask_babel import gettext as _
 from pydantic import model_validator
 from sqlalchemy import select
 
@@ -166,7 +167,7 @@ def _lookup(body: ServiceTicketIn) -> tuple[Customer, Product]:
         select(Customer).where(Customer.external_id == body.customer_external_id)
     )
     if customer is None:
-        raise ValidationFailed("Unknown customer.", field="customer_external_id")
+        raise ValidationFailed(_("No customer has this external id."), field="customer_external_id")
     if body.product_external_id:
         product = db.session.scalar(
             select(Product).where(Product.external_id == body.product_external_id)
@@ -176,8 +177,24 @@ def _lookup(body: ServiceTicketIn) -> tuple[Customer, Product]:
         product = db.session.scalar(select(Product).where(Product.sku == body.product_sku))
         field = "product_sku"
     if product is None:
-        raise ValidationFailed("Unknown product.", field=field)
+        raise ValidationFailed(_("No product has this SKU or external id."), field=field)
     return customer, product
+
+
+def _ticket_input(body: ServiceTicketIn) -> TicketInput:
+    contact = body.contact or ServiceContactIn()
+    return TicketInput(
+        fault_description=body.fault_description,
+        contact_name=contact.name,
+        contact_email=contact.email,
+        contact_phone=contact.phone,
+        notify_email=body.notify_email,
+        notify_sms=body.notify_sms,
+        accessories=body.accessories,
+        inbound_carrier=body.inbound_carrier,
+        inbound_waybill=body.inbound_waybill,
+        external_id=body.external_id,
+    )
 
 
 @api_route(
@@ -202,7 +219,6 @@ def create_service_ticket(body: ServiceTicketIn):
         if earlier is not None and earlier.customer.external_id == body.customer_external_id:
             return ticket_out(earlier), 200
     actor = current_actor()
-    contact = body.contact or ServiceContactIn()
     try:
         customer, product = _lookup(body)
         unit = find_or_register(
@@ -214,23 +230,7 @@ def create_service_ticket(body: ServiceTicketIn):
             source="api",
             by_customer=True,
         )
-        ticket = create_ticket(
-            actor,
-            unit,
-            TicketInput(
-                fault_description=body.fault_description,
-                contact_name=contact.name,
-                contact_email=contact.email,
-                contact_phone=contact.phone,
-                notify_email=body.notify_email,
-                notify_sms=body.notify_sms,
-                accessories=body.accessories,
-                inbound_carrier=body.inbound_carrier,
-                inbound_waybill=body.inbound_waybill,
-                external_id=body.external_id,
-            ),
-            source=TicketSource.API,
-        )
+        ticket = create_ticket(actor, unit, _ticket_input(body), source=TicketSource.API)
     except DomainError as exc:
         raise _remapped(exc) from exc
     db.session.commit()
@@ -248,5 +248,5 @@ def get_service_ticket(number: str):
     """A service ticket's status, dates, costs and public history."""
     ticket = db.session.scalar(select(ServiceTicket).where(ServiceTicket.number == number))
     if ticket is None:
-        raise NotFound("No such service ticket.")
+        raise NotFound(_("No service ticket has this number."))
     return ticket_out(ticket)

@@ -176,16 +176,7 @@ def service_product(unit_id: int):
 def service_new_ticket():
     """Report a fault of a registered product."""
     _may_file()
-    units = list(
-        db.session.scalars(
-            select(RegisteredProduct)
-            .where(
-                RegisteredProduct.customer_id == current_user.customer_id,
-                RegisteredProduct.status != RegistrationStatus.REJECTED,
-            )
-            .order_by(RegisteredProduct.id.desc())
-        )
-    )
+    units = _fileable_units()
     if not units:
         flash(_("Register the product first."), "info")
         return redirect(url_for("portal.service_register"))
@@ -222,6 +213,20 @@ def service_new_ticket():
         unit=unit,
         state=warranty_state(unit) if unit else None,
         carriers=CARRIERS,
+    )
+
+
+def _fileable_units() -> list[RegisteredProduct]:
+    """The company's units a ticket may be filed for (not rejected), newest first."""
+    return list(
+        db.session.scalars(
+            select(RegisteredProduct)
+            .where(
+                RegisteredProduct.customer_id == current_user.customer_id,
+                RegisteredProduct.status != RegistrationStatus.REJECTED,
+            )
+            .order_by(RegisteredProduct.id.desc())
+        )
     )
 
 
