@@ -159,7 +159,8 @@ def validate_spec(spec: BatchSpec) -> None:
         spec.fail(
             "prefix",
             _(
-                "The prefix may have up to 12 letters, digits and dashes, starting with a letter or digit."
+                "The prefix may have up to 12 letters, digits and dashes, "
+                "starting with a letter or digit."
             ),
         )
     if not 6 <= (spec.code_length or 0) <= 20:
