@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import redirect
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, IntEqualFilter
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -242,8 +242,10 @@ class CustomerAdmin(MasterDataView):
     )
     column_default_sort = ("name", False)
     column_filters = (
-        FilterEqual(Customer.group_id, _l("Group"), options=_group_choices),
-        FilterEqual(Customer.account_manager_id, _l("Account manager"), options=_manager_choices),
+        IntEqualFilter(Customer.group_id, _l("Group"), options=_group_choices),
+        IntEqualFilter(
+            Customer.account_manager_id, _l("Account manager"), options=_manager_choices
+        ),
         BooleanEqualFilter(Customer.active, _l("Active")),
     )
     column_formatters = {

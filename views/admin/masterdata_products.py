@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from flask import flash, redirect
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, BooleanEqualFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, BooleanEqualFilter, IntEqualFilter
 from flask_admin.model.form import InlineFormAdmin
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -194,7 +194,7 @@ class ProductAdmin(MasterDataView):
     )
     column_default_sort = ("sku", False)
     column_filters = (
-        FilterEqual(Product.group_id, _l("Group"), options=_group_choices),
+        IntEqualFilter(Product.group_id, _l("Group"), options=_group_choices),
         BooleanEqualFilter(Product.active, _l("Active")),
         BooleanEqualFilter(Product.serial_tracked, _l("Serial numbers")),
         BooleanEqualFilter(Product.returnable, _l("Returnable")),
