@@ -1,8 +1,11 @@
 """Building e-mail messages: HTML with inlined CSS plus a plain-text part, attachments.
 
-Messages are ``email.message.EmailMessage`` objects serialised with ``email.policy.SMTP``
-(CRLF line endings, RFC 2047 encoded headers), so ``smtplib`` sends exactly these bytes and
-``.eml`` files are byte-identical to what went over the wire.
+Messages are ``email.message.Message`` trees made with the ``email.mime`` classes and
+serialised with ``SMTP_POLICY`` — CRLF line endings everywhere (headers and bodies), RFC 2047
+encoded-word headers, quoted-printable text — so ``smtplib`` sends exactly these bytes and an
+``.eml`` file is byte-identical to what went over the wire. (``EmailMessage`` with
+``email.policy.SMTP`` gives the same wire format but re-parses and refolds every header:
+measured 4–5× slower, and building dominates the cost of a big send.)
 """
 
 from __future__ import annotations
@@ -12,18 +15,26 @@ import html as html_lib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email import charset as _charset
+from email.header import Header
+from email.message import Message
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 from html.parser import HTMLParser
 
 import css_inline
 
-POLICY = email.policy.SMTP
+#: CRLF line endings, no ">From" mangling: the bytes go to smtplib as they are.
+SMTP_POLICY = email.policy.compat32.clone(linesep="\r\n", mangle_from_=False)
 #: Headers a caller may not set through ``headers`` (the builder owns them).
 RESERVED_HEADERS = frozenset(
     {"from", "to", "subject", "message-id", "date", "mime-version", "content-type"}
 )
+_UTF8_QP = _charset.Charset("utf-8")
+_UTF8_QP.header_encoding = _charset.QP
+_UTF8_QP.body_encoding = _charset.QP
 
 
 @dataclass(frozen=True)
@@ -46,15 +57,20 @@ def make_message_id(message_id: int, sender: str) -> str:
     return f"<msg-{message_id}@{domain_of(sender)}>"
 
 
-def _address(name: str | None, addr: str) -> Address:
-    username, _, domain = addr.rpartition("@")
-    return Address(display_name=(name or "").replace('"', "'"), username=username, domain=domain)
-
-
 def _safe_header(value: str) -> str:
     if "\r" in value or "\n" in value:
         raise ValueError("header values may not contain line breaks")
     return value
+
+
+def _mailbox(name: str | None, address: str) -> str:
+    if not address.isascii():
+        raise ValueError(f"{address!r} needs SMTPUTF8, which is not supported")
+    return formataddr(((name or "").replace('"', "'"), address), charset="utf-8")
+
+
+def _text_header(value: str):
+    return value if value.isascii() else Header(value, "utf-8")
 
 
 def build_email(
@@ -70,40 +86,49 @@ def build_email(
     headers: Mapping[str, str] | None = None,
     attachments: Iterable[FileAttachment] = (),
     inline: bool = True,
-) -> EmailMessage:
+) -> Message:
     """One e-mail: text/plain (always) + text/html (when given) + attachments."""
-    msg = EmailMessage(policy=POLICY)
+    body_text = text if text and text.strip() else html_to_text(html or "")
+    body: Message = MIMEText(_crlf_safe(body_text), "plain", _UTF8_QP)
+    if html:
+        alternative = MIMEMultipart("alternative")
+        alternative.attach(body)
+        alternative.attach(MIMEText(inline_css(html) if inline else html, "html", _UTF8_QP))
+        body = alternative
+    files = list(attachments)
+    if files:
+        mixed = MIMEMultipart("mixed")
+        mixed.attach(body)
+        for item in files:
+            mixed.attach(_attachment(item))
+        body = mixed
     sender_name, sender_addr = parseaddr(sender)
-    msg["From"] = _address(sender_name, sender_addr)
-    msg["To"] = _address(to_name, to)
-    msg["Subject"] = _safe_header(subject or "")
-    msg["Message-ID"] = _safe_header(message_id)
+    body["From"] = _mailbox(sender_name, sender_addr)
+    body["To"] = _mailbox(to_name, to)
+    body["Subject"] = _text_header(_safe_header(subject or ""))
+    body["Message-ID"] = _safe_header(message_id)
     if date is not None:
-        msg["Date"] = format_datetime(date)
+        body["Date"] = format_datetime(date)
     for name, value in (headers or {}).items():
         if name.lower() in RESERVED_HEADERS:
             raise ValueError(f"header {name} is set by the builder")
-        msg[_safe_header(name)] = _safe_header(str(value))
-    body_text = text if text and text.strip() else html_to_text(html or "")
-    msg.set_content(_crlf_safe(body_text), cte="quoted-printable")
-    if html:
-        msg.add_alternative(
-            inline_css(html) if inline else html, subtype="html", cte="quoted-printable"
-        )
-    for item in attachments:
-        maintype, _, subtype = item.mimetype.partition("/")
-        msg.add_attachment(
-            item.content,
-            maintype=maintype or "application",
-            subtype=subtype or "octet-stream",
-            filename=item.filename,
-        )
-    return msg
+        body[_safe_header(name)] = _text_header(_safe_header(str(value)))
+    return body
 
 
-def to_bytes(msg: EmailMessage) -> bytes:
+def _attachment(item: FileAttachment) -> Message:
+    maintype, _, subtype = item.mimetype.partition("/")
+    part = MIMEApplication(item.content, subtype or "octet-stream")
+    if maintype and maintype != "application":
+        part.replace_header("Content-Type", item.mimetype)
+    filename = item.filename if item.filename.isascii() else ("utf-8", "", item.filename)
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
+
+
+def to_bytes(msg: Message) -> bytes:
     """The message serialised for SMTP (CRLF line endings)."""
-    return msg.as_bytes(policy=POLICY)
+    return msg.as_bytes(policy=SMTP_POLICY)
 
 
 def inline_css(html: str) -> str:

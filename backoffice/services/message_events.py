@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from backoffice.extensions import db
+from backoffice.services.message_cache import memo
 from models.message_templates import CustomerNotificationRule, NotificationRule
 from models.messaging import Channel, Purpose
 
@@ -148,23 +149,33 @@ def enabled_channels(
     else:
         wanted = list(Channel)
         defaults = set(info.channels)
-    rules = {
+    rules = dict(memo("rules", event, lambda: _global_rules(event)))
+    if customer_id is not None and customer_id in memo("ruled", None, _customers_with_rules):
+        rules.update(_customer_rules(customer_id, event))
+    return [c for c in wanted if rules.get(c, c.value in defaults)]
+
+
+def _global_rules(event: str) -> dict[Channel, bool]:
+    return {
         r.channel: r.enabled
         for r in db.session.scalars(select(NotificationRule).where(NotificationRule.event == event))
     }
-    if customer_id is not None:
-        rules.update(
-            {
-                r.channel: r.enabled
-                for r in db.session.scalars(
-                    select(CustomerNotificationRule).where(
-                        CustomerNotificationRule.customer_id == customer_id,
-                        CustomerNotificationRule.event == event,
-                    )
-                )
-            }
+
+
+def _customers_with_rules() -> set[int]:
+    return set(db.session.scalars(select(CustomerNotificationRule.customer_id).distinct()))
+
+
+def _customer_rules(customer_id: int, event: str) -> dict[Channel, bool]:
+    return {
+        r.channel: r.enabled
+        for r in db.session.scalars(
+            select(CustomerNotificationRule).where(
+                CustomerNotificationRule.customer_id == customer_id,
+                CustomerNotificationRule.event == event,
+            )
         )
-    return [c for c in wanted if rules.get(c, c.value in defaults)]
+    }
 
 
 def set_matrix(actor, cells: dict[tuple[str, str], bool]) -> int:

@@ -295,23 +295,27 @@ def record_result(msg: Outgoing, result: SendResult, duration_ms: int | None = N
     else:
         outcome = AttemptOutcome.FAILED
         values.update(status=MessageStatus.FAILED, failed_at=now, last_error=result.reply[:4000])
-    db.session.execute(
+    change = (
         update(Message)
         .where(Message.id == msg.id, Message.status == MessageStatus.SENDING)
         .values(**values)
     )
-    db.session.execute(
-        insert(MessageAttempt).values(
-            message_id=msg.id,
-            number=msg.attempts,
-            outcome=outcome,
-            code=result.code,
-            reply=result.reply[:4000],
-            worker=_WORKER,
-            at=now,
-            duration_ms=duration_ms,
-        )
+    attempt = insert(MessageAttempt).values(
+        message_id=msg.id,
+        number=msg.attempts,
+        outcome=outcome,
+        code=result.code,
+        reply=result.reply[:4000],
+        worker=_WORKER,
+        at=now,
+        duration_ms=duration_ms,
     )
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One round trip: the UPDATE rides along as a data-modifying CTE of the INSERT.
+        db.session.execute(attempt.add_cte(change.cte("message_outcome")))
+    else:
+        db.session.execute(change)
+        db.session.execute(attempt)
     db.session.commit()
 
 

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from backoffice.extensions import db
+from backoffice.services.message_cache import memo
 from backoffice.services.message_events import TEMPLATES
 from models.message_templates import MessageTemplate
 from models.messaging import Channel
@@ -110,6 +111,11 @@ def find_override(
     event: str, channel: Channel | str, locale: str, group_id: int | None
 ) -> MessageTemplate | None:
     """The active console template for the key: the group's own first, then the general one."""
+    key = (event, Channel(channel), locale, group_id)
+    return memo("override", key, lambda: _load_override(*key))
+
+
+def _load_override(event, channel, locale, group_id) -> MessageTemplate | None:
     rows = db.session.scalars(
         select(MessageTemplate).where(
             MessageTemplate.event == event,

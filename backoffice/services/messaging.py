@@ -20,12 +20,14 @@ from dataclasses import asdict, dataclass
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from backoffice.actors import Actor
 from backoffice.errors import ValidationFailed
 from backoffice.extensions import db
 from backoffice.services import consents
+from backoffice.services.message_cache import memo
 from backoffice.services.message_events import enabled_channels, register_event  # noqa: F401
 from backoffice.services.message_sending import defer_dispatch
 from backoffice.services.message_templates import (  # noqa: F401 - public names
@@ -107,6 +109,10 @@ def default_recipients(customer: Customer, audience: str | None) -> list[Recipie
 
 def common_context() -> dict:
     """Variables every template gets: our company and the application's address."""
+    return dict(memo("common", None, _load_common_context))
+
+
+def _load_common_context() -> dict:
     profile = db.session.scalar(select(CompanyProfile).order_by(CompanyProfile.id).limit(1))
     company = {"name": current_app.config.get("MAIL_FROM", "").partition("<")[0].strip()}
     if profile is not None:
@@ -222,25 +228,52 @@ def _message(event, channel, purpose, address, recipient, base, group_id) -> Mes
     return message
 
 
+_STORED = (
+    "channel",
+    "status",
+    "event",
+    "purpose",
+    "recipient",
+    "recipient_name",
+    "customer_id",
+    "contact_id",
+    "related_type",
+    "related_id",
+    "locale",
+    "subject",
+    "body_html",
+    "body_text",
+    "attachments",
+    "headers",
+    "dedupe_key",
+    "template_source",
+    "last_error",
+    "failed_at",
+)
+
+
 def _store(rows: list[Message]) -> list[Message]:
-    """Add the rows, leaving out ones whose dedupe key exists (also if written concurrently)."""
-    keys = [m.dedupe_key for m in rows if m.dedupe_key]
-    if keys:
-        existing = set(
-            db.session.scalars(select(Message.dedupe_key).where(Message.dedupe_key.in_(keys)))
-        )
-        rows = [m for m in rows if m.dedupe_key not in existing]
-    try:
-        with db.session.begin_nested():
-            db.session.add_all(rows)
-    except IntegrityError:
-        stored = []
-        for message in rows:  # a concurrent writer got some of them first: keep the rest
-            try:
-                with db.session.begin_nested():
-                    db.session.add(message)
-                stored.append(message)
-            except IntegrityError:
-                log.info("message %s exists already", message.dedupe_key)
-        rows = stored
-    return rows
+    """Insert the rows in one statement, skipping any whose dedupe key exists (also one
+    written concurrently: ``ON CONFLICT DO NOTHING``); returns the stored rows."""
+    if not rows:
+        return []
+    now = utcnow()
+    values = [
+        {
+            **{name: getattr(m, name) for name in _STORED},
+            "status": m.status or MessageStatus.QUEUED,
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for m in rows
+    ]
+    dialect_insert = (
+        pg_insert if db.session.get_bind().dialect.name == "postgresql" else (sqlite_insert)
+    )
+    stmt = (
+        dialect_insert(Message)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Message)
+    )
+    return list(db.session.scalars(stmt, values))

@@ -186,3 +186,43 @@ def test_explicit_recipients_and_channels_for_unregistered_events(db):
         channels=("email", "sms"),
     )
     assert [m.channel for m in rows] == [Channel.EMAIL, Channel.SMS]
+
+
+@pytest.mark.postgres
+@pytest.mark.committed
+def test_two_copies_of_an_event_racing_write_one_message_each(app, db):
+    import threading
+
+    customer = make_customer(email="wyscig@example.pl")
+    order = make_order(customer)
+    db.session.commit()
+    order_id, barrier, errors = order.id, threading.Barrier(2), []
+
+    def deliver():
+        with app.app_context():
+            try:
+                from models.orders import Order
+
+                mine = db.session.get(Order, order_id)
+                barrier.wait(timeout=10)
+                notify(
+                    SYSTEM,
+                    "order.paid",
+                    context={"order": {"number": mine.number}},
+                    customer=mine.customer,
+                    related=mine,
+                    dedupe_key=f"order:{order_id}:e1",
+                )
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    assert len(messages(db)) == 1

@@ -152,3 +152,41 @@ def test_sweep_requeues_a_row_left_sending(db, app, monkeypatch):
         select(MessageAttempt).where(MessageAttempt.message_id == message.id)
     ).one()
     assert lost.outcome == AttemptOutcome.LOST
+
+
+def test_attachment_from_storage_with_polish_name(db, smtp_app, smtp_sink, app):
+    from pathlib import Path
+
+    folder = Path(app.config["STORAGE_DIR"]) / "oferty"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "OF-1.pdf").write_bytes(b"%PDF-1.4 oferta")
+    make_message(
+        attachments=[
+            {
+                "filename": "oferta żółta.pdf",
+                "path": "oferty/OF-1.pdf",
+                "mimetype": "application/pdf",
+            }
+        ],
+        body_text="From the shop:\n.\nkoniec",
+    )
+    db.session.commit()
+    assert send_due_messages("email")["sent"] == 1
+    [got] = smtp_sink.messages
+    [attachment] = list(got.iter_attachments())
+    assert attachment.get_filename() == "oferta żółta.pdf"
+    assert attachment.get_content() == b"%PDF-1.4 oferta"
+    plain = got.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert plain.startswith("From the shop:\n.\nkoniec")  # no ">From", dot kept
+
+
+@pytest.mark.parametrize("path", ["brak/nie-ma.pdf", "../../etc/passwd"])
+def test_missing_or_escaping_attachment_is_retried_not_sent(db, smtp_app, smtp_sink, path):
+    message = make_message(
+        attachments=[{"filename": "x.pdf", "path": path, "mimetype": "application/pdf"}]
+    )
+    db.session.commit()
+    assert send_due_messages("email")["retry"] == 1
+    row = reload(db, message)
+    assert row.status == MessageStatus.QUEUED and "attachment" in row.last_error
+    assert smtp_sink.messages == []
