@@ -9,6 +9,7 @@ notes and receivables for the other modules. It refuses outside development and 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -92,6 +93,9 @@ def seed(actor: Actor, counts: Counts = Counts(), seed_value: int = 2024) -> dic
     from backoffice.services.service_demo import seed_service  # the service module's part
 
     service_tickets = seed_service(actor, notes)
+    from backoffice.services.loyalty_demo import seed_loyalty  # the loyalty module's part
+
+    loyalty_counts = seed_loyalty(actor)
     summary = {
         "staff": len(staff),
         "customers": len(customers),
@@ -101,6 +105,7 @@ def seed(actor: Actor, counts: Counts = Counts(), seed_value: int = 2024) -> dic
         "delivery_notes": len(notes),
         "receivables": receivables,
         "service_tickets": service_tickets,
+        **loyalty_counts,
         **{f"requested_{k}": v for k, v in asdict(counts).items()},
     }
     record(actor, "demo.seed", object_type="Demo", changes=summary)
@@ -148,11 +153,9 @@ class _Generator:
     """Builds the rows; one instance per seed so the output is reproducible."""
 
     def __init__(self, seed_value: int):
-        from faker import Faker
-
         self.rng = random.Random(seed_value)
-        self.fake = Faker("pl_PL")
-        self.fake.seed_instance(seed_value)
+        self.fake = _faker()
+        self.fake.seed_instance(seed_value)  # reseeding makes a cached instance reproducible
         self.password_hash = hash_password(PASSWORD)  # one hash: every account has "demo"
         self.today = dt.datetime.now(dt.UTC).replace(hour=10, minute=0, second=0, microsecond=0)
 
@@ -329,6 +332,14 @@ class _Generator:
 
     def receivables(self, notes: list[DeliveryNote]) -> int:
         return demo_orders.build_receivables(self.rng, self.today, notes)
+
+
+@functools.cache
+def _faker():
+    """One Faker pl_PL per process (building it loads every provider: about a second)."""
+    from faker import Faker
+
+    return Faker("pl_PL")
 
 
 def _code(name: str) -> str:
