@@ -11,7 +11,7 @@ from backoffice.services.service_products import register_product
 from backoffice.services.service_ticket_edits import add_work_line, set_quote, update_findings
 from backoffice.services.service_tickets import TicketInput, create_ticket
 from backoffice.services.service_workflow import change_ticket_status
-from backoffice.services.warranty import warsaw_today
+from backoffice.services.warranty import WARSAW, warsaw_today
 
 FAULTS = (
     "Urządzenie nie włącza się po podłączeniu do zasilania.",
@@ -30,8 +30,10 @@ PATHS = (
 )
 
 
-def _delivered_serials(notes, limit: int):
+def _delivered_serials(notes, limit: int, today: dt.date):
     for note in notes:
+        if note.issued_at.astimezone(WARSAW).date() > today:
+            continue  # not delivered yet
         for line in note.lines:
             for serial in line.serials:
                 yield note, line, serial.serial
@@ -44,7 +46,7 @@ def seed_service(actor: Actor, notes, limit: int = 10) -> int:
     """Register up to ``limit`` delivered units and file tickets for half of them. No commit."""
     today = warsaw_today()
     tickets = 0
-    for n, (note, line, serial) in enumerate(_delivered_serials(notes, limit)):
+    for n, (note, line, serial) in enumerate(_delivered_serials(notes, limit, today)):
         unit = register_product(
             actor, customer=note.customer, product=line.product, serial=serial, source="staff"
         )
@@ -55,7 +57,7 @@ def seed_service(actor: Actor, notes, limit: int = 10) -> int:
             unit,
             TicketInput(FAULTS[n % len(FAULTS)], contact_name=note.customer.name),
             source="staff",
-            filed_on=today - dt.timedelta(days=12 - n),
+            filed_on=max(today - dt.timedelta(days=12 - n), unit.purchase_date),
         )
         _walk(actor, ticket, PATHS[(n // 2) % len(PATHS)], today)
         tickets += 1

@@ -83,6 +83,9 @@ class RegisteredProductAdmin(SecureModelView):
     """Customers' units with serial numbers and their warranty."""
 
     roles = (Role.SERVICE,)
+    list_template = "admin/service_tickets/products_list.html"
+    #: Registration has its own page (create_view below), linked from the list template.
+    allow_create = False
     allow_edit = False
     #: Relations are loaded by ``get_query`` (selectin), not joined by Flask-Admin.
     column_auto_select_related = False
