@@ -32,6 +32,8 @@ class ReturnLineFacts:
     return_number: str | None
     received_on: dt.date | None
     contact_name: str | None
+    contact_email: str | None
+    contact_phone: str | None
 
 
 def _as_date(value: dt.datetime | None) -> dt.date | None:
@@ -66,4 +68,6 @@ def return_line_facts(line: ReturnLine) -> ReturnLineFacts:
         return_number=request.number,
         received_on=_as_date(request.received_at),
         contact_name=request.contact_name,
+        contact_email=request.contact_email,
+        contact_phone=request.contact_phone,
     )

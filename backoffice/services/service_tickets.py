@@ -296,7 +296,12 @@ def create_ticket_from_return_line(actor: Actor, return_line) -> ServiceTicket:
     ticket = create_ticket(
         actor,
         unit,
-        TicketInput(fault_description=description, contact_name=facts.contact_name),
+        TicketInput(
+            fault_description=description,
+            contact_name=facts.contact_name,
+            contact_email=facts.contact_email,
+            contact_phone=facts.contact_phone,
+        ),
         source=TicketSource.RETURN,
         return_line_id=facts.line_id,
         return_reference=reference,

@@ -21,7 +21,13 @@ from tests.factories_service import STAFF, make_unit
 def _received_return(serial="AB-123", months_ago=2):
     product = make_product(serial_tracked=True, warranty_months=24)
     note = make_returnable_note(months_ago=months_ago, lines=[(product, "1", [serial])])
-    rr = make_return(note, {1: "1"}, serials={1: [serial]}, description="Nie ładuje się")
+    rr = make_return(
+        note,
+        {1: "1"},
+        serials={1: [serial]},
+        description="Nie ładuje się",
+        contact_email="Magazyn@Klient.example.com",
+    )
     decide_return(STAFF, rr)
     receive_return(STAFF, rr)
     return rr, note, product
@@ -46,6 +52,7 @@ def test_repair_disposition_creates_a_ticket_at_goods_received(db):
     assert unit.purchase_source == PurchaseSource.DELIVERY_NOTE
     assert unit.status == RegistrationStatus.VERIFIED and unit.delivery_note == note
     assert [e.kind for e in ticket.events] == ["created", "status"]
+    assert ticket.contact_email == "magazyn@klient.example.com"
 
 
 def test_hand_over_is_idempotent_and_reuses_the_registered_unit(db):

@@ -130,3 +130,24 @@ def test_scopes_and_unknown_numbers(client, db):
 def test_openapi_documents_the_endpoints(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert "/service-tickets" in paths and "/service-tickets/{number}" in paths
+
+
+def test_list_a_customers_tickets_page_by_page(client, db):
+    from tests.factories_service import make_unit
+
+    unit = make_unit()
+    numbers = {make_ticket(unit).number for _ in range(3)}
+    make_ticket()  # another customer's
+    token = make_api_token("shop")
+    db.session.commit()
+    url = f"/api/v1/customers/{unit.customer.external_id}/service-tickets"
+    first = client.get(f"{url}?limit=2", headers=_headers(token)).json
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    second = client.get(
+        f"{url}?limit=2&cursor={first['next_cursor']}", headers=_headers(token)
+    ).json
+    assert second["next_cursor"] is None
+    assert {t["number"] for t in first["items"] + second["items"]} == numbers
+    assert client.get(f"{url}?cursor=nonsense", headers=_headers(token)).status_code == 422
+    missing = client.get("/api/v1/customers/NOPE/service-tickets", headers=_headers(token))
+    assert missing.status_code == 404

@@ -15,7 +15,7 @@ from typing import Literal
 from flask import current_app
 from flask_babel import gettext as _
 from pydantic import model_validator
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from backoffice.actors import current_actor
 from backoffice.errors import DomainError, NotFound, ValidationFailed
@@ -26,16 +26,19 @@ from models.customers import Customer
 from models.products import Product
 from models.service_tickets import ServiceTicket, TicketSource
 from views.api.base import api_route
+from views.api.resources import decode_cursor, encode_cursor
 from views.api.schemas_common import (
     Date,
     Email,
     ExternalId,
     InputModel,
+    ListQuery,
     Money,
     Optional,
     OutputModel,
     Phone,
     Text,
+    page_model,
 )
 
 #: Service field names → the request's field paths.
@@ -250,3 +253,42 @@ def get_service_ticket(number: str):
     if ticket is None:
         raise NotFound(_("No service ticket has this number."))
     return ticket_out(ticket)
+
+
+ServiceTicketPage = page_model(ServiceTicketOut)
+
+
+@api_route(
+    "/customers/<external_id>/service-tickets",
+    scopes=["shop"],
+    query=ListQuery,
+    response=ServiceTicketPage,
+    tag="service",
+    responses={404: "No such customer"},
+)
+def list_customer_service_tickets(external_id: str, query: ListQuery):
+    """The customer's service tickets in the order they last changed (cursor pagination).
+
+    Pass `next_cursor` back as `cursor` until it is null; `updated_since` limits the list to
+    tickets changed at or after a moment (to follow status changes).
+    """
+    customer = db.session.scalar(select(Customer).where(Customer.external_id == external_id))
+    if customer is None:
+        raise NotFound(_("No customer has this external id."))
+    stmt = select(ServiceTicket).where(ServiceTicket.customer_id == customer.id)
+    if query.updated_since is not None:
+        stmt = stmt.where(ServiceTicket.updated_at >= query.updated_since)
+    if query.cursor:
+        moment, last_id = decode_cursor(query.cursor)
+        stmt = stmt.where(
+            or_(
+                ServiceTicket.updated_at > moment,
+                and_(ServiceTicket.updated_at == moment, ServiceTicket.id > last_id),
+            )
+        )
+    rows = db.session.scalars(
+        stmt.order_by(ServiceTicket.updated_at, ServiceTicket.id).limit(query.limit + 1)
+    ).all()
+    page = rows[: query.limit]
+    after = (page[-1].updated_at, page[-1].id) if len(rows) > query.limit else None
+    return ServiceTicketPage(items=[ticket_out(t) for t in page], next_cursor=encode_cursor(after))
