@@ -38,6 +38,11 @@ class PointsQuote:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def plain(value: Decimal) -> str:
+    """A decimal without trailing zeros or exponent: 10.000 → "10", 1.500 → "1.5"."""
+    return format(Decimal(value).normalize(), "f")
+
+
 def warsaw_day(moment: dt.datetime | None) -> dt.date:
     """The calendar day in Warsaw of an aware instant (now when None)."""
     return (moment or utcnow()).astimezone(WARSAW).date()
@@ -86,8 +91,8 @@ def quote_order(order: Order) -> PointsQuote:
             "day": day.isoformat(),
             "lines": lines,
             "value": value_rows,
-            "base": str(base),
-            "multiplier": str(multiplier),
+            "base": plain(base),
+            "multiplier": plain(multiplier),
             "points": max(points, 0),
         },
     )
@@ -112,9 +117,9 @@ def _quantity_points(order: Order, rules: list[PointsRule]) -> tuple[list[dict],
             {
                 "line_no": line.line_no,
                 "sku": product.sku,
-                "quantity": str(line.quantity.normalize()),
+                "quantity": plain(line.quantity),
                 "rule": best.name,
-                "points": str(points.normalize()),
+                "points": plain(points),
             }
         )
     return rows, total
@@ -156,9 +161,7 @@ def _value_points(order: Order, rules: list[PointsRule]) -> tuple[list[dict], De
             continue
         points = steps * rule.points
         total += points
-        rows.append(
-            {"rule": rule.name, "net": str(net), "steps": steps, "points": str(points.normalize())}
-        )
+        rows.append({"rule": rule.name, "net": plain(net), "steps": steps, "points": plain(points)})
     return rows, total
 
 

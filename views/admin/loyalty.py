@@ -198,12 +198,13 @@ class PointsRuleAdmin(CheckedModelView):
     form_choices = {"kind": RULE_KINDS}
     form_ajax_refs = {"product": {"fields": ("sku", "name", "ean"), "page_size": 20}}
     form_args = {
-        "product_group": {"description": _l("Subgroups are included.")},
+        "product_group": {"description": _l("Subgroups are included."), "blank_text": "—"},
         "customer_group": {
+            "blank_text": "—",
             "description": _l(
                 "For a multiplier: the group it applies to. For other rules: only customers "
                 "of this group earn (leave empty for everyone)."
-            )
+            ),
         },
         "points": {"description": _l("Per unit, or per full step of the amount below.")},
         "per_amount": {"description": _l("E.g. 10.00: one step for every full 10 PLN net.")},
