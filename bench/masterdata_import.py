@@ -136,78 +136,79 @@ def main(argv: list[str]) -> dict:
 
 def _run(database: _Database, count: int) -> dict:
     from backoffice import create_app
+    from backoffice.extensions import db
+
+    config = {
+        "SQLALCHEMY_DATABASE_URI": database.url,
+        "STORAGE_DIR": database.tmp,
+        "QUEUE_MODE": "manual",
+        "REDIS_URL": None,
+    }
+    with create_app(config).app_context():
+        db.create_all()
+        seconds = {"reference_insert_s": _timed(lambda: _reference_insert(count))}
+        _empty_catalogue()
+        first = _csv(_rows(count))
+        seconds["import_new_s"] = _timed(lambda: _import("products", first))
+        seconds["import_unchanged_s"] = _timed(lambda: _import("products", first))
+        changed = _csv(_rows(count, price_shift=1))
+        seconds["import_prices_changed_s"] = _timed(lambda: _import("products", changed))
+        customers = _csv(_customer_rows(count), CUSTOMER_HEADERS)
+        seconds["customers_new_s"] = _timed(lambda: _import("customers", customers))
+        seconds["customers_unchanged_s"] = _timed(lambda: _import("customers", customers))
+        dialect = db.engine.dialect.name
+    return _report(dialect, count, seconds)
+
+
+def _reference_insert(count: int) -> None:
+    """The same products, already parsed, in one plain bulk INSERT."""
+    from backoffice.extensions import db
+    from models import Product
+
+    plain = [
+        {
+            "sku": r[0],
+            "name": r[1],
+            "ean": r[2],
+            "price_net": Decimal(r[3].replace(",", ".")),
+            "vat_rate": Decimal("23"),
+        }
+        for r in _rows(count)
+    ]
+    db.session.execute(insert(Product), plain)
+    db.session.commit()
+
+
+def _empty_catalogue() -> None:
+    from backoffice.extensions import db
+    from models import AuditEntry, PackagingUnit, Product, ProductGroup
+
+    for model in (PackagingUnit, Product, ProductGroup, AuditEntry):
+        db.session.execute(delete(model))
+    db.session.commit()
+
+
+def _import(kind: str, data: bytes) -> None:
+    """What the console and the CLI do: the service, then one commit."""
     from backoffice.actors import SYSTEM
     from backoffice.extensions import db
     from backoffice.services.imports import run_import
-    from models import AuditEntry, PackagingUnit, Product, ProductGroup
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database.url,
-            "STORAGE_DIR": database.tmp,
-            "QUEUE_MODE": "manual",
-            "REDIS_URL": None,
-        }
-    )
-    with app.app_context():
-        db.create_all()
-        plain = [
-            {
-                "sku": r[0],
-                "name": r[1],
-                "ean": r[2],
-                "price_net": Decimal(r[3].replace(",", ".")),
-                "vat_rate": Decimal("23"),
-            }
-            for r in _rows(count)
-        ]
+    run_import(SYSTEM, kind, "bench.csv", data)
+    db.session.commit()
 
-        def reference():
-            db.session.execute(insert(Product), plain)
-            db.session.commit()
 
-        def cleanup():
-            for model in (PackagingUnit, Product, ProductGroup, AuditEntry):
-                db.session.execute(delete(model))
-            db.session.commit()
-
-        def ours(data: bytes, kind: str = "products"):
-            def run():
-                run_import(SYSTEM, kind, "bench.csv", data)
-                db.session.commit()
-
-            return run
-
-        reference_s = _timed(reference)
-        cleanup()
-        first = _csv(_rows(count))
-        created_s = _timed(ours(first))
-        unchanged_s = _timed(ours(first))
-        updated_s = _timed(ours(_csv(_rows(count, price_shift=1))))
-        customers = _csv(_customer_rows(count), CUSTOMER_HEADERS)
-        customers_s = _timed(ours(customers, "customers"))
-        customers_again_s = _timed(ours(customers, "customers"))
-        dialect = db.engine.dialect.name
+def _report(dialect: str, count: int, seconds: dict[str, float]) -> dict:
     figures = {
         "database": dialect,
         "rows": count,
-        "reference_insert_s": round(reference_s, 3),
-        "import_new_s": round(created_s, 3),
-        "import_unchanged_s": round(unchanged_s, 3),
-        "import_prices_changed_s": round(updated_s, 3),
-        "customers_new_s": round(customers_s, 3),
-        "customers_unchanged_s": round(customers_again_s, 3),
-        "rows_per_s": round(count / created_s),
-        "ratio": round(created_s / reference_s, 2),
+        **{key: round(value, 3) for key, value in seconds.items()},
+        "rows_per_s": round(count / seconds["import_new_s"]),
+        "ratio": round(seconds["import_new_s"] / seconds["reference_insert_s"], 2),
     }
     print(f"{'step':<32}{'seconds':>10}")
-    for key in (
-        "reference_insert_s",
-        "import_new_s",
-        "import_unchanged_s",
-        "import_prices_changed_s",
-    ):
-        print(f"{key:<32}{figures[key]:>10.3f}")
+    for key, value in seconds.items():
+        print(f"{key:<32}{value:>10.3f}")
     print(
         f"{count} products on {dialect}: {figures['rows_per_s']} rows/s, "
         f"ratio {figures['ratio']} (import ÷ plain INSERT)"

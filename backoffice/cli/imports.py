@@ -57,33 +57,37 @@ def _command(kind: str):
             db.session.rollback()
         else:
             db.session.commit()
-        counts = {
-            "file": file.name,
-            "rows": result.rows,
-            "created": result.created,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-        }
-        if dry_run:
-            message = _(
-                "%(file)s is correct: %(rows)d rows; importing would create %(created)d, "
-                "update %(updated)d, leave %(unchanged)d unchanged.",
-                **counts,
-            )
-        else:
-            message = _(
-                "%(file)s: %(rows)d rows; %(created)d created, %(updated)d updated, "
-                "%(unchanged)d unchanged.",
-                **counts,
-            )
-        click.echo(message)
-        if result.groups_created:
-            click.echo(_("New groups: %(names)s", names=", ".join(result.groups_created)))
-        if result.ignored_columns:
-            click.echo(_("Ignored columns: %(names)s", names=", ".join(result.ignored_columns)))
+        _report(file.name, result, dry_run)
 
     run.__doc__ = f"Import {kind} from FILE (CSV or XLSX; see docs/import.md)."
     return run
+
+
+def _report(name: str, result, dry_run: bool) -> None:
+    counts = {
+        "file": name,
+        "rows": result.rows,
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+    }
+    if dry_run:
+        message = _(
+            "%(file)s is correct: %(rows)d rows; importing would create %(created)d, "
+            "update %(updated)d, leave %(unchanged)d unchanged.",
+            **counts,
+        )
+    else:
+        message = _(
+            "%(file)s: %(rows)d rows; %(created)d created, %(updated)d updated, "
+            "%(unchanged)d unchanged.",
+            **counts,
+        )
+    click.echo(message)
+    if result.groups_created:
+        click.echo(_("New groups: %(names)s", names=", ".join(result.groups_created)))
+    if result.ignored_columns:
+        click.echo(_("Ignored columns: %(names)s", names=", ".join(result.ignored_columns)))
 
 
 customers = _command("customers")

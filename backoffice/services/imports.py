@@ -86,34 +86,7 @@ def run_import(
     With ``dry_run`` everything is checked and counted but nothing is written.
     """
     module = _module(kind)
-    sheet = read_table(filename, data)
-    header_map = map_headers(sheet.headers, module.COLUMNS)
-    problems = module.header_errors(header_map.keys)
-    if problems:
-        raise ImportFailed(problems[0], [RowError(sheet.header_line, "", p) for p in problems])
-    rows, errors = _parse_rows(sheet.rows, header_map.columns)
-    if not rows:
-        raise ImportFailed(_("The file has no data rows."), [])
-    errors += module.duplicates(rows)
-    bad = {e.line for e in errors}
-    _lock(kind)
-    plan, plan_errors = module.plan(
-        [r for r in rows if r.line not in bad], header_map.keys, create_groups
-    )
-    errors += plan_errors
-    if errors:
-        errors = _with_headers(errors, sheet.headers, header_map.columns)
-        bad_lines = len({e.line for e in errors})
-        raise ImportFailed(_("%(n)d rows have errors; nothing was imported.", n=bad_lines), errors)
-    result = ImportResult(
-        kind,
-        len(rows),
-        len(plan.new),
-        len(plan.updates),
-        plan.unchanged,
-        plan.groups_created,
-        header_map.unknown,
-    )
+    plan, result = _checked_plan(module, kind, filename, data, create_groups)
     if not dry_run:
         created, updated = plan.created_keys, plan.updated_keys
         try:
@@ -128,6 +101,30 @@ def run_import(
             ) from exc
         _audit(actor, kind, filename, data, result, created, updated)
     return result
+
+
+def _checked_plan(module, kind: str, filename: str, data: bytes, create_groups: bool):
+    """Read and check the whole file; (plan, result) or ImportFailed listing every problem."""
+    sheet = read_table(filename, data)
+    header_map = map_headers(sheet.headers, module.COLUMNS)
+    problems = module.header_errors(header_map.keys)
+    if problems:
+        raise ImportFailed(problems[0], [RowError(sheet.header_line, "", p) for p in problems])
+    rows, errors = _parse_rows(sheet.rows, header_map.columns)
+    if not rows:
+        raise ImportFailed(_("The file has no data rows."), [])
+    errors += module.duplicates(rows)
+    bad = {e.line for e in errors}
+    _lock(kind)
+    good = [r for r in rows if r.line not in bad]
+    plan, plan_errors = module.plan(good, header_map.keys, create_groups)
+    errors += plan_errors
+    if errors:
+        errors = _with_headers(errors, sheet.headers, header_map.columns)
+        bad_lines = len({e.line for e in errors})
+        raise ImportFailed(_("%(n)d rows have errors; nothing was imported.", n=bad_lines), errors)
+    counts = (len(rows), len(plan.new), len(plan.updates), plan.unchanged)
+    return plan, ImportResult(kind, *counts, plan.groups_created, header_map.unknown)
 
 
 def _parse_rows(raw_rows, by_index: dict[int, Column]) -> tuple[list[ParsedRow], list[RowError]]:

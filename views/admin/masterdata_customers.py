@@ -5,27 +5,22 @@ from __future__ import annotations
 from flask import redirect
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, IntEqualFilter
-from flask_admin.model.form import InlineFormAdmin
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, FileField, SelectField
-from wtforms.validators import NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import NumberRange, Optional
 
 from backoffice.actors import current_actor
-from backoffice.errors import ValidationFailed
 from backoffice.extensions import db
 from backoffice.i18n import LANGUAGES
 from backoffice.services import customers as customer_service
 from backoffice.validators import (
-    normalise_email,
     normalise_nip,
     normalise_phone,
-    normalise_postal_code,
     wtf,
 )
-from models.customers import Address, AddressKind, Contact, Customer, CustomerGroup
+from models.customers import Address, Contact, Customer, CustomerGroup
 from models.users import Role
 from views.admin.base import Category
 from views.admin.masterdata_common import (
@@ -36,117 +31,18 @@ from views.admin.masterdata_common import (
     send_stored_file,
     yes_no,
 )
+from views.admin.masterdata_forms import (
+    AddressInline,
+    ContactInline,
+    FlagField,
+    UploadField,
+    known_choice,
+    optional_email,
+    strip,
+    strip_or_none,
+)
 
 EDIT_ROLES = (Role.SALES,)
-optional_email = wtf(lambda value, field: normalise_email(value, field=field, required=False))
-
-
-class UploadField(FileField):
-    """A file input whose upload a view handles itself (never copied onto the model)."""
-
-    def populate_obj(self, obj, name):
-        pass
-
-
-class FlagField(BooleanField):
-    """A checkbox a view reads itself (never copied onto the model)."""
-
-    def populate_obj(self, obj, name):
-        pass
-
-
-def postal_code_for_country(form, field):
-    """Polish postal codes must look like 00-950; others are only trimmed."""
-    country = (form.country.data or "PL").strip().upper() if hasattr(form, "country") else "PL"
-    try:
-        field.data = normalise_postal_code(field.data, field=field.name, country=country)
-    except ValidationFailed as exc:
-        raise ValidationError(exc.message) from exc
-
-
-def known_choice(form, field):
-    """Flask-Admin turns an unknown id into "nothing chosen"; say so instead."""
-    raw = getattr(field, "_formdata", None)
-    if raw not in (None, "", "__None") and field.data is None:
-        raise ValidationError(_l("Not a valid choice."))
-
-
-def upper(value):
-    return value.strip().upper() if isinstance(value, str) else value
-
-
-ADDRESS_LABELS = {
-    "kind": _l("Kind"),
-    "name": _l("Recipient"),
-    "street": _l("Street and number"),
-    "postal_code": _l("Postal code"),
-    "city": _l("City"),
-    "country": _l("Country"),
-    "region": _l("Region"),
-    "is_default": _l("Default"),
-}
-CONTACT_LABELS = {
-    "name": _l("Name"),
-    "position": _l("Position"),
-    "email": _l("E-mail"),
-    "phone": _l("Phone"),
-    "receives_order_notices": _l("Order notices"),
-    "receives_return_notices": _l("Return notices"),
-    "receives_payment_reminders": _l("Payment reminders"),
-    "receives_offers": _l("Offers"),
-    "may_file_returns": _l("May file returns"),
-}
-
-
-class AddressInline(InlineFormAdmin):
-    form_columns = (
-        "id",
-        "kind",
-        "name",
-        "street",
-        "postal_code",
-        "city",
-        "country",
-        "region",
-        "is_default",
-    )
-    column_labels = ADDRESS_LABELS
-    form_overrides = {"kind": SelectField}
-    form_args = {
-        "kind": {
-            "choices": [
-                (AddressKind.BILLING, _l("Billing")),
-                (AddressKind.SHIPPING, _l("Shipping")),
-            ],
-            "coerce": AddressKind,
-        },
-        "postal_code": {"validators": [postal_code_for_country]},
-        "country": {
-            "default": "PL",
-            "filters": [upper],
-            "validators": [Regexp(r"^[A-Z]{2}$", message=_l("Use a two-letter code such as PL."))],
-        },
-    }
-
-
-class ContactInline(InlineFormAdmin):
-    form_columns = (
-        "id",
-        "name",
-        "position",
-        "email",
-        "phone",
-        "receives_order_notices",
-        "receives_return_notices",
-        "receives_payment_reminders",
-        "receives_offers",
-        "may_file_returns",
-    )
-    column_labels = CONTACT_LABELS
-    form_args = {
-        "email": {"validators": [Optional(), optional_email]},
-        "phone": {"validators": [Optional(), wtf(normalise_phone)], "render_kw": {"maxlength": 32}},
-    }
 
 
 def _city(view, context, model, name):
@@ -289,7 +185,7 @@ class CustomerAdmin(MasterDataView):
     }
     form_choices = {"locale": [("pl", "Polski"), ("en", "English")]}
     form_args = {
-        "name": {"filters": [lambda v: v.strip() if isinstance(v, str) else v]},
+        "name": {"filters": [strip]},
         "nip": {"validators": [Optional(), wtf(normalise_nip)], "render_kw": {"maxlength": 20}},
         "email": {"validators": [Optional(), optional_email]},
         "phone": {"validators": [Optional(), wtf(normalise_phone)], "render_kw": {"maxlength": 32}},
@@ -372,8 +268,8 @@ class CustomerGroupAdmin(MasterDataView):
         "code": _l("A group with this code already exists."),
     }
     form_args = {
-        "name": {"filters": [lambda v: v.strip() if isinstance(v, str) else v]},
-        "code": {"filters": [lambda v: (v.strip() or None) if isinstance(v, str) else v]},
+        "name": {"filters": [strip]},
+        "code": {"filters": [strip_or_none]},
     }
 
     def audit_name(self) -> str:

@@ -31,13 +31,10 @@ from views.admin.masterdata_common import (
     lazy_options,
     yes_no,
 )
+from views.admin.masterdata_forms import strip, strip_or_none
 
 EDIT_ROLES = (Role.PURCHASING, Role.LOGISTICS)
 VAT_CHOICES = [(rate, f"{rate}%") for rate in product_service.VAT_RATES]
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def sku_is_free(form, field):
@@ -243,7 +240,7 @@ class ProductAdmin(MasterDataView):
         "sku": {"filters": [strip], "validators": [sku_is_free]},
         "name": {"filters": [strip]},
         "ean": {"validators": [Optional(), wtf(normalise_ean)], "render_kw": {"maxlength": 20}},
-        "external_id": {"filters": [lambda v: (v.strip() or None) if isinstance(v, str) else v]},
+        "external_id": {"filters": [strip_or_none]},
         "price_net": {"validators": [NumberRange(min=0)]},
         "purchase_price": {"validators": [Optional(), NumberRange(min=0)]},
         "vat_rate": {"choices": VAT_CHOICES, "coerce": vat_coerce, "default": Decimal("23")},
@@ -317,7 +314,7 @@ class ProductGroupAdmin(MasterDataView):
     form_columns = ("name", "code", "parent")
     form_args = {
         "name": {"filters": [strip]},
-        "code": {"filters": [lambda v: (v.strip() or None) if isinstance(v, str) else v]},
+        "code": {"filters": [strip_or_none]},
         "parent": {
             "validators": [parent_not_in_subtree],
             "query_factory": lambda: sorted(

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterLike
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import Optional, Regexp
+from wtforms.validators import Optional
 
 from backoffice.services import customers as customer_service
 from backoffice.services import suppliers as supplier_service
-from backoffice.validators import normalise_email, normalise_nip, normalise_phone, wtf
+from backoffice.validators import normalise_nip, normalise_phone, wtf
 from models.suppliers import Supplier
 from models.users import Role
 from views.admin.base import Category
 from views.admin.masterdata_common import MasterDataView, active_badge, grid_rules, yes_no
-from views.admin.masterdata_customers import postal_code_for_country, upper
-
-optional_email = wtf(lambda value, field: normalise_email(value, field=field, required=False))
+from views.admin.masterdata_forms import (
+    COUNTRY_ARGS,
+    optional_email,
+    postal_code_for_country,
+    strip,
+    strip_or_none,
+)
 
 
 class SupplierAdmin(MasterDataView):
@@ -90,17 +94,13 @@ class SupplierAdmin(MasterDataView):
         "active",
     )
     form_args = {
-        "name": {"filters": [lambda v: v.strip() if isinstance(v, str) else v]},
-        "external_id": {"filters": [lambda v: (v.strip() or None) if isinstance(v, str) else v]},
+        "name": {"filters": [strip]},
+        "external_id": {"filters": [strip_or_none]},
         "nip": {"validators": [Optional(), wtf(normalise_nip)], "render_kw": {"maxlength": 20}},
         "email": {"validators": [Optional(), optional_email]},
         "phone": {"validators": [Optional(), wtf(normalise_phone)], "render_kw": {"maxlength": 32}},
         "postal_code": {"validators": [Optional(), postal_code_for_country]},
-        "country": {
-            "default": "PL",
-            "filters": [upper],
-            "validators": [Regexp(r"^[A-Z]{2}$", message=_l("Use a two-letter code such as PL."))],
-        },
+        "country": COUNTRY_ARGS,
     }
     form_create_rules = form_edit_rules = grid_rules(form_columns, wide=("name", "notes"))
     duplicate_messages = {"external_id": _l("A supplier with this external id already exists.")}
