@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backoffice.extensions import db
-from backoffice.services.upsert_children import chunks
+from backoffice.services.upsert_children import chunks, one_of
 
 
 def group_ids(model: type, labels: set[str], create_column: str) -> dict[str, int]:
@@ -36,12 +36,12 @@ def group_ids(model: type, labels: set[str], create_column: str) -> dict[str, in
 def _match(model: type, keys: set[str], found: dict[str, int]) -> None:
     for batch in chunks(sorted(keys)):
         code = func.lower(model.code)
-        for key, id_ in db.session.execute(select(code, model.id).where(code.in_(batch))):
+        for key, id_ in db.session.execute(select(code, model.id).where(one_of(code, batch))):
             found.setdefault(key, id_)
         rest = [k for k in batch if k not in found]
         if not rest:
             continue
         name = func.lower(model.name)
-        stmt = select(name, model.id).where(name.in_(rest)).order_by(model.id.desc())
+        stmt = select(name, model.id).where(one_of(name, rest)).order_by(model.id.desc())
         for key, id_ in db.session.execute(stmt):
             found[key] = id_  # rows come newest first: the oldest group of a name wins

@@ -23,7 +23,7 @@ from backoffice.actors import Actor
 from backoffice.errors import InvalidTransition, NotFound
 from backoffice.extensions import db
 from backoffice.services import audit, order_hooks
-from backoffice.services.upsert_children import Children, chunks
+from backoffice.services.upsert_children import Children, chunks, one_of
 from backoffice.services.upserts import Errors, Item, Ref, UpsertSpec, is_postgres
 from models.customers import Customer
 from models.orders import Order, OrderEvent, OrderEventType, OrderLine, OrderStatus
@@ -57,7 +57,7 @@ def _line_defaults(items: list[Item], errors: Errors) -> None:
     for ids in chunks(sorted(missing)):
         rates.update(
             db.session.execute(
-                select(Product.id, Product.vat_rate).where(Product.id.in_(ids))
+                select(Product.id, Product.vat_rate).where(one_of(Product.id, ids))
             ).all()
         )
     for line in lines:

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, func, select, update
 from backoffice.actors import Actor
 from backoffice.extensions import db
 from backoffice.services import payment_hooks
-from backoffice.services.upsert_children import chunks
+from backoffice.services.upsert_children import chunks, one_of
 from backoffice.services.upserts import CREATED, UNCHANGED, Errors, Item, Ref, UpsertSpec
 from models.base import utcnow
 from models.customers import Customer
@@ -98,7 +98,7 @@ def settle(receivable_ids: list[int]) -> dict[int, bool]:
                 Receivable.is_open,
                 Receivable.paid_at,
             )
-            .where(Receivable.id.in_(ids))
+            .where(one_of(Receivable.id, ids))
             .order_by(Receivable.id)
             .with_for_update()
         ).all()
@@ -106,7 +106,7 @@ def settle(receivable_ids: list[int]) -> dict[int, bool]:
             rid: (_money(total), last)
             for rid, total, last in db.session.execute(
                 select(Payment.receivable_id, func.sum(Payment.amount), func.max(Payment.paid_at))
-                .where(Payment.receivable_id.in_(ids))
+                .where(one_of(Payment.receivable_id, ids))
                 .group_by(Payment.receivable_id)
             )
         }

@@ -16,7 +16,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import String, any_, bindparam, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import NullType
 
 from backoffice.extensions import db
 
@@ -37,6 +39,19 @@ def chunks(values: Iterable[Any], size: int = CHUNK) -> Iterable[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+def is_postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def one_of(column, values: list[Any]):
+    """``column IN (values)``; on PostgreSQL ``= ANY(:array)`` — one parameter, so the
+    statement stays short and its parsing cached however many values there are."""
+    if is_postgres():
+        item = String() if isinstance(column.type, NullType) else column.type  # func.lower(…)
+        return column == any_(bindparam(None, list(values), type_=ARRAY(item)))
+    return column.in_(values)
 
 
 def same(stored: Any, new: Any) -> bool:
@@ -122,10 +137,11 @@ class Children:
         ]
 
     # --- writing -----------------------------------------------------------------------
-    def apply(self, pairs: list[tuple[int, list[dict], bool]]) -> set[int]:
+    def apply(self, pairs: list[tuple[int, list[dict], bool]], dry_run: bool = False) -> set[int]:
         """Make each parent's stored children equal the sent ones; return changed parents.
 
-        ``pairs``: (parent id, sent rows, parent is new — so nothing is stored yet).
+        ``pairs``: (parent id, sent rows, parent is new — so nothing is stored yet). With
+        ``dry_run`` nothing is written: only which parents would change is returned.
         """
         stored = self._load([pid for pid, _rows, fresh in pairs if not fresh])
         inserts: list[tuple[int, dict, list | None]] = []
@@ -155,6 +171,10 @@ class Children:
             if current:
                 deletes += [r["id"] for r in current.values()]
                 changed.add(pid)
+        if dry_run:
+            if self.nested is not None and nested_pairs:
+                changed |= {owner[cid] for cid in self.nested.apply(nested_pairs, dry_run=True)}
+            return changed
         self._delete(deletes)
         self._update(updates)
         for (pid, _values, sub), new_id in zip(inserts, self._insert(inserts), strict=True):
@@ -170,7 +190,7 @@ class Children:
         parent = table.c[self.parent_column]
         stored: dict[int, list[dict]] = defaultdict(list)
         for ids in chunks(parent_ids):
-            stmt = select(table).where(parent.in_(ids)).order_by(parent, table.c.id)
+            stmt = select(table).where(one_of(parent, ids)).order_by(parent, table.c.id)
             for row in db.session.execute(stmt):
                 stored[row._mapping[parent]].append(dict(row._mapping))
         return stored
@@ -178,7 +198,7 @@ class Children:
     def _delete(self, ids: list[int]) -> None:
         table = self.model.__table__
         for batch in chunks(ids):
-            db.session.execute(delete(table).where(table.c.id.in_(batch)))
+            db.session.execute(delete(table).where(one_of(table.c.id, batch)))
 
     def _update(self, updates: list[tuple[int, dict]]) -> None:
         table = self.model.__table__
@@ -214,16 +234,22 @@ class Children:
 
 
 def reconcile_children(children: Children, parent_model: type, items: list[Item], lock: bool):
-    """Apply one child collection for every item that sent it; return changed parent ids."""
+    """Apply one child collection for every item that sent it; return changed parent ids.
+
+    Stored children are compared first without locks, so a re-sent unchanged batch takes
+    none; parents whose children differ are locked (in id order) and compared again.
+    """
     targets = [it for it in items if children.field in it.children]
+    old = [it for it in targets if it.status != "created"]
+    if lock and old:
+        pairs = [(it.id, it.children[children.field], False) for it in old]
+        dirty = children.apply(pairs, dry_run=True)
+        for ids in chunks(sorted(dirty)):
+            db.session.execute(
+                select(parent_model.id).where(one_of(parent_model.id, ids)).with_for_update()
+            )
+        targets = [it for it in targets if it.status == "created" or it.id in dirty]
     if not targets:
         return set()
-    old = [it.id for it in targets if it.status != "created"]
-    if lock and old:
-        # Serialise with concurrent requests touching the same parents' children.
-        for ids in chunks(sorted(old)):
-            db.session.execute(
-                select(parent_model.id).where(parent_model.id.in_(ids)).with_for_update()
-            )
     pairs = [(it.id, it.children[children.field], it.status == "created") for it in targets]
     return children.apply(pairs)

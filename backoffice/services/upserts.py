@@ -31,7 +31,14 @@ from backoffice.actors import Actor
 from backoffice.errors import Conflict, ValidationFailed
 from backoffice.extensions import db
 from backoffice.services import audit
-from backoffice.services.upsert_children import Children, chunks, reconcile_children, same
+from backoffice.services.upsert_children import (
+    Children,
+    chunks,
+    is_postgres,
+    one_of,
+    reconcile_children,
+    same,
+)
 from models.base import utcnow
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
@@ -107,10 +114,6 @@ class Errors:
         raise ValidationFailed(_("Some fields are invalid."), errors=self.fields)
 
 
-def is_postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
 def upsert_many(
     actor: Actor,
     spec: UpsertSpec,
@@ -170,7 +173,7 @@ def _write(spec: UpsertSpec, items: list[Item], errors: Errors, defaults: dict) 
     table = spec.model.__table__
     stale = [it.id for it in items if it.id in touched]
     for ids in chunks(stale):
-        db.session.execute(update(table).where(table.c.id.in_(ids)).values(updated_at=now))
+        db.session.execute(update(table).where(one_of(table.c.id, ids)).values(updated_at=now))
 
 
 def conflict_message(exc: IntegrityError) -> str:
@@ -225,7 +228,9 @@ def resolve_refs(spec: UpsertSpec, items: list[Item], errors: Errors) -> None:
         found[(model, lookup)] = {
             key: id_
             for batch in chunks(sorted(values))
-            for key, id_ in db.session.execute(select(column, model.id).where(column.in_(batch)))
+            for key, id_ in db.session.execute(
+                select(column, model.id).where(one_of(column, batch))
+            )
         }
     for ref, target, path in sites:
         if ref.field not in target:
@@ -246,7 +251,7 @@ def _load_existing(spec: UpsertSpec, items: list[Item]) -> dict[str, dict[str, A
     rows: dict[str, dict[str, Any]] = {}
     for keys in chunks([it.key for it in items]):
         stmt = select(model.id, model.external_id, *(getattr(model, c) for c in columns))
-        for row in db.session.execute(stmt.where(model.external_id.in_(keys))):
+        for row in db.session.execute(stmt.where(one_of(model.external_id, keys))):
             rows[row.external_id] = row._asdict()
     return rows
 
@@ -262,7 +267,7 @@ def _check_unique(
         claims = {it.values[name]: it for it in items if it.values.get(name) is not None}
         adopted: list[str] = []
         for values in chunks(list(claims)):
-            stmt = select(model.id, model.external_id, column).where(column.in_(values))
+            stmt = select(model.id, model.external_id, column).where(one_of(column, values))
             for row_id, owner, value in db.session.execute(stmt):
                 item = claims[value]
                 if owner == item.key:
@@ -338,7 +343,7 @@ def _upsert_statement(model: type, columns: tuple[str, ...]):
 def _fill_ids(model: type, items: list[Item]) -> None:
     by_key = {it.key: it for it in items}
     for keys in chunks(list(by_key)):
-        stmt = select(model.external_id, model.id).where(model.external_id.in_(keys))
+        stmt = select(model.external_id, model.id).where(one_of(model.external_id, keys))
         for key, id_ in db.session.execute(stmt):
             by_key[key].id = id_
 
@@ -364,4 +369,4 @@ def delete_rows(model: type, ids: list[int]) -> None:
     """Delete rows by id (in chunks)."""
     table = model.__table__
     for batch in chunks(ids):
-        db.session.execute(delete(table).where(table.c.id.in_(batch)))
+        db.session.execute(delete(table).where(one_of(table.c.id, batch)))

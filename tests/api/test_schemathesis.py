@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.factories_integration import make_token
 
-EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "4"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

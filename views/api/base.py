@@ -37,6 +37,8 @@ from models.base import utcnow
 from views.api import api
 
 SCOPES = ("erp", "shop")
+#: Ids in paths (``<int:…>``) are INTEGER columns: larger numbers cannot name a row.
+MAX_PATH_INT = 2**31 - 1
 
 
 @dataclass
@@ -196,6 +198,8 @@ def api_route(
             denied = _authenticate(scopes)
             if denied is not None:
                 return denied
+            if any(isinstance(v, int) and v > MAX_PATH_INT for v in path_args.values()):
+                return error_response(404, message="Not found.")  # no such row can exist
             kwargs = dict(path_args)
             if body_adapter is not None:
                 payload = request.get_json(silent=True)

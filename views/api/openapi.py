@@ -16,7 +16,7 @@ from flask import jsonify, render_template, send_from_directory, url_for
 from pydantic import BaseModel, TypeAdapter
 
 from views.api import api
-from views.api.base import ENDPOINTS, SCOPES, Endpoint, openapi_path
+from views.api.base import ENDPOINTS, MAX_PATH_INT, SCOPES, Endpoint, openapi_path
 from views.api.schemas_common import ErrorResponse, ExternalId
 
 TITLE = "Backoffice API"
@@ -192,7 +192,7 @@ def _path_parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
     params = []
     for converter, name in PATH_PARAM.findall(endpoint.rule):
         if converter == "int":
-            schema: dict[str, Any] = {"type": "integer", "minimum": 0}
+            schema: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": MAX_PATH_INT}
             description = "Row id."
         else:
             schema = TypeAdapter(ExternalId).json_schema()
