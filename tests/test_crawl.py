@@ -155,7 +155,10 @@ def _console_allows(app, view, method: str, user) -> bool:
     with app.test_request_context():
         login_user(user)
         allowed = allowed and view.is_accessible()
-        if allowed and method in EDIT_ENDPOINTS:
+        # Flask-Admin's own create/edit pages also need edit rights; a view that replaces
+        # them (e.g. a create page that shows a secret once) decides for itself.
+        own_page = getattr(type(view), method, None) is getattr(BaseModelView, method, None)
+        if allowed and method in EDIT_ENDPOINTS and own_page:
             allowed = bool(getattr(view, EDIT_ENDPOINTS[method]))
     return allowed
 
