@@ -120,11 +120,11 @@ def test_valid_template_is_saved_and_audited(db, marketing):
 @pytest.mark.parametrize(
     ("field", "source", "expected"),
     [
-        ("body_html", "<p>x</p>\n{{ ''.__class__.__mro__ }}", "Line 2"),
+        ("body_html", "<p>x</p>\n{{ ''.__class__.__mro__ }}", "Wiersz 2"),
         ("body_html", "{{ order|attr('__class__') }}", "attr"),
-        ("subject", "{{ order.number", "Line 1"),
-        ("body_html", "{% include 'order.placed.pl.html' %}", "Line 1"),
-        ("body_html", "<p>{{ order.numer.upper() }}</p>", "Line 1"),
+        ("subject", "{{ order.number", "Wiersz 1"),
+        ("body_html", "{% include 'order.placed.pl.html' %}", "Wiersz 1"),
+        ("body_html", "<p>{{ order.numer.upper() }}</p>", "Wiersz 1"),
     ],
 )
 def test_unsafe_or_broken_template_is_refused_with_line_and_reason(
