@@ -12,18 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from backoffice.actors import Actor
 from backoffice.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from backoffice.extensions import db
-from backoffice.services import messaging
 from backoffice.services.audit import record
 from backoffice.services.discount_codes import BatchSpec, assign_to_customers, create_batch
 from backoffice.services.loyalty_rules import warsaw_day
 from backoffice.services.points_ledger import balance, lock_account, refund_spend, spend_points
+from backoffice.services.reward_notices import notify_redemption as _notify
 from backoffice.services.uploads import check_upload, store_upload
 from models.base import utcnow
 from models.discount_codes import BatchSource, DiscountCode, DiscountKind
@@ -293,45 +292,3 @@ def status_label(status: RedemptionStatus) -> str:
         RedemptionStatus.ISSUED: _("issued"),
         RedemptionStatus.CANCELLED: _("cancelled"),
     }[RedemptionStatus(status)]
-
-
-def _notify(actor: Actor, redemption: RewardRedemption, event: str) -> None:
-    customer = redemption.customer
-    recipients = messaging.default_recipients(customer, None)
-    user = _portal_user(redemption)
-    if (
-        user is not None
-        and user.email
-        and all((r.email or "").lower() != user.email.lower() for r in recipients)
-    ):
-        recipients.append(
-            messaging.Recipient(
-                user.email, user.phone, user.name, customer.id, None, user.locale or "pl"
-            )
-        )
-    code = redemption.discount_code
-    context = {
-        "number": redemption.number,
-        "reward": redemption.reward.name,
-        "quantity": redemption.quantity,
-        "points": redemption.points,
-        "customer_name": customer.name,
-        "waybill": redemption.waybill,
-        "carrier": redemption.carrier,
-        "cancel_reason": redemption.cancel_reason,
-        "code": code.code if code else None,
-        "code_value": str(code.batch.value) if code else None,
-        "code_valid_to": warsaw_day(code.batch.valid_to).isoformat() if code else None,
-        "portal_url": f"{current_app.config.get('BASE_URL', '')}/portal/loyalty",
-    }
-    messaging.notify(
-        actor, event, context=context, customer=customer, related=redemption, recipients=recipients
-    )
-
-
-def _portal_user(redemption: RewardRedemption):
-    if redemption.portal_user_id is None:
-        return None
-    from models.users import PortalUser
-
-    return db.session.get(PortalUser, redemption.portal_user_id)

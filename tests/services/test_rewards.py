@@ -195,3 +195,16 @@ def test_reward_image_must_really_be_an_image(db):
     buffer.seek(0)
     rewards.set_reward_image(SYSTEM, reward, ("kubek.png", buffer))
     assert reward.image_type == "image/png" and reward.image_path.startswith("rewards/")
+
+
+@pytest.mark.parametrize("locale", ["pl", "en"])
+def test_reward_events_are_catalogued_and_render_with_their_sample(db, locale):
+    from backoffice.services.message_events import event_info
+    from backoffice.services.messaging import render_blocks
+    from backoffice.services.reward_notices import EVENTS, sample_context
+
+    for event in EVENTS:
+        assert event_info(event).registered
+        blocks = render_blocks(event, locale, {**sample_context(None), "recipient": None})
+        assert blocks["subject"] and "NG/000042" in blocks["text"] and blocks["html"]
+        assert "{{" not in blocks["text"] and blocks["sms"]
