@@ -210,3 +210,10 @@ def test_export_xlsx_lists_users_with_role_names(admin_client, db):
     cells = [c for row in rows for c in row if isinstance(c, str)]
     assert any("Sprzedaż" in c and "Zwroty (RMA)" in c for c in cells)
     assert not any(c.startswith("=") for c in cells)
+
+
+@pytest.mark.parametrize("bad", ["abc", "None", "-1", "99999999999999999999", "1.5"])
+def test_garbage_ids_are_no_such_record(admin_client, bad):
+    for page in ("details", "edit"):
+        resp = admin_client.get(f"/admin/users/{page}/?id={bad}")
+        assert resp.status_code == 302  # back to the list with "Record does not exist"

@@ -139,6 +139,8 @@ class SecureModelView(SecureMixin, ModelView):
         return self.scope(super().get_count_query())
 
     def get_one(self, id):
+        if not _is_valid_key(self.model, id):
+            return None  # ?id=abc is "no such record", not a database error (500)
         obj = super().get_one(id)
         if obj is None:
             return None
@@ -200,6 +202,26 @@ class SecureModelView(SecureMixin, ModelView):
             mimetype=mimetype,
             headers={"Content-Disposition": f"attachment; filename={filename}"},
         )
+
+
+def _is_valid_key(model, key) -> bool:
+    """Whether ``key`` (from ``?id=``) can be a primary key of ``model``: integer parts must be
+    whole numbers within BIGINT, else PostgreSQL refuses the query."""
+    from flask_admin.contrib.sqla.tools import iterdecode
+    from sqlalchemy import inspect
+
+    columns = inspect(model).primary_key
+    parts = iterdecode(key) if len(columns) > 1 else (key,)
+    if len(parts) != len(columns):
+        return False
+    for column, part in zip(columns, parts, strict=True):
+        try:
+            is_int = column.type.python_type is int
+        except NotImplementedError:
+            continue
+        if is_int and not (str(part).isdigit() and int(part) < 2**63):
+            return False
+    return True
 
 
 def _plain_error_strings(form) -> None:
