@@ -102,8 +102,10 @@ def _register_views(app: Flask) -> None:
 
     @app.get("/")
     def index():
-        """Send visitors to the console (staff log in there)."""
-        return redirect(url_for("admin.index"))
+        """Send visitors to the console (staff log in there), portal users to the portal."""
+        from backoffice.security import is_portal_user
+
+        return redirect(url_for("portal.index" if is_portal_user() else "admin.index"))
 
 
 @event.listens_for(Engine, "connect")

@@ -114,3 +114,8 @@ def test_account_change_password_and_language(portal_client, db):
     c.post("/portal/account", data={"form": "language", "lang-locale": "en"})
     db.session.refresh(c.user)
     assert c.user.locale == "en"
+
+
+def test_start_page_leads_portal_users_to_the_portal(portal_client, client):
+    assert portal_client().get("/").headers["Location"] == "/portal/"
+    assert client.get("/").headers["Location"] == "/admin/"
