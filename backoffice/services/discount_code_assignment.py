@@ -130,13 +130,7 @@ def _assign_free(actor: Actor, batch, todo: list[CodeRecipient], source: str) ->
             )
         )
     now, by = utcnow(), actor.label[:300]
-    db.session.execute(
-        update(DiscountCode),
-        [
-            {"id": code_id, "assigned_at": now, "customer_id": r.customer_id}
-            for (code_id, _code), r in zip(free, todo, strict=True)
-        ],
-    )
+    _mark_assigned(free, todo, now)
     db.session.execute(
         DiscountCodeAssignment.__table__.insert(),
         [
@@ -154,6 +148,25 @@ def _assign_free(actor: Actor, batch, todo: list[CodeRecipient], source: str) ->
         ],
     )
     return {r.key: code for (_id, code), r in zip(free, todo, strict=True)}
+
+
+def _mark_assigned(free, todo: list[CodeRecipient], now) -> None:
+    """Set assigned_at (and the personal customer): one statement per 10,000 plain codes."""
+    plain = [code_id for (code_id, _c), r in zip(free, todo, strict=True) if r.customer_id is None]
+    for start in range(0, len(plain), 10_000):
+        db.session.execute(
+            update(DiscountCode)
+            .where(DiscountCode.id.in_(plain[start : start + 10_000]))
+            .values(assigned_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    personal = [
+        {"id": code_id, "assigned_at": now, "customer_id": r.customer_id}
+        for (code_id, _c), r in zip(free, todo, strict=True)
+        if r.customer_id is not None
+    ]
+    if personal:
+        db.session.execute(update(DiscountCode), personal)
 
 
 def assign_to_customers(
