@@ -280,3 +280,28 @@ def test_two_admins_demoting_each_other_at_once_leave_one(app, db):
 
 def test_hash_password_is_argon2id():
     assert hash_password("x" * 10).startswith("$argon2id$")
+
+
+def test_cli_creates_users_and_resets_a_locked_out_admin(runner, db):
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "szef@example.com",
+            "--role",
+            "admin",
+            "--password",
+            "Hasło-szefa-1",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalars(select(User).where(User.email == "szef@example.com")).one()
+    user.active = False
+    db.session.commit()
+    result = runner.invoke(args=["users", "reset-password", "SZEF@example.com"])
+    assert result.exit_code == 0, result.output
+    new = result.output.strip().rsplit(" ", 1)[-1]
+    db.session.refresh(user)
+    assert user.active and verify_password(user.password_hash, new)
+    result = runner.invoke(args=["users", "reset-password", "nikt@example.com"])
+    assert result.exit_code != 0 and "no staff user" in result.output

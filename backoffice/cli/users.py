@@ -2,12 +2,13 @@
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import func, select
 
 from backoffice.actors import Actor
 from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.services.users import create_user
-from models.users import Role
+from backoffice.services.users import create_user, reset_password, set_active
+from models.users import Role, User
 
 CLI_ACTOR = Actor("system", None, "cli")
 
@@ -41,6 +42,25 @@ def create(email, roles, password, name):
         db.session.rollback()
         raise click.ClickException(exc.message) from exc
     click.echo(f"created {user.email} with roles: {', '.join(sorted(user.roles))}")
+
+
+@users.command("reset-password")
+@click.argument("email")
+@with_appcontext
+def reset_password_command(email):
+    """Give the staff user EMAIL a new generated password (printed once), e.g. a locked-out
+    administrator; the account is activated too."""
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no staff user {email}")
+    try:
+        password = reset_password(CLI_ACTOR, user)
+        set_active(CLI_ACTOR, user, True)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"new password for {user.email}: {password}")
 
 
 COMMANDS = (users,)
