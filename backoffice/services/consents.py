@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +30,15 @@ from models.base import utcnow
 from models.consents import Consent, ConsentChange, ConsentSource
 from models.messaging import Channel, Purpose, Suppression, SuppressionReason
 
+#: How a decision reached us, for the history tables.
+SOURCE_LABELS = {
+    ConsentSource.PORTAL: _l("portal"),
+    ConsentSource.CONSOLE: _l("console"),
+    ConsentSource.API: _l("API"),
+    ConsentSource.IMPORT: _l("import"),
+    ConsentSource.UNSUBSCRIBE: _l("unsubscribe link"),
+    ConsentSource.SIGNUP_FORM: _l("sign-up form"),
+}
 #: Purposes a person can decide about (internal notices are not theirs to refuse).
 USER_PURPOSES = (Purpose.TRANSACTIONAL, Purpose.PAYMENT_REMINDERS, Purpose.MARKETING)
 OPT_IN_PURPOSES = frozenset({Purpose.MARKETING})

@@ -29,14 +29,7 @@ REASON_LABELS = {
     SuppressionReason.UNSUBSCRIBED: _l("unsubscribed"),
     SuppressionReason.MANUAL: _l("added by staff"),
 }
-SOURCE_LABELS = {
-    ConsentSource.PORTAL: _l("portal"),
-    ConsentSource.CONSOLE: _l("console"),
-    ConsentSource.API: _l("API"),
-    ConsentSource.IMPORT: _l("import"),
-    ConsentSource.UNSUBSCRIBE: _l("unsubscribe link"),
-    ConsentSource.SIGNUP_FORM: _l("sign-up form"),
-}
+SOURCE_LABELS = consent_service.SOURCE_LABELS
 
 
 def customer_addresses(customer: Customer) -> list[dict]:

@@ -101,5 +101,6 @@ def preferences():
         state=state,
         purposes=PURPOSES,
         history=history[:20],
+        source_labels=consent_service.SOURCE_LABELS,
         title=_("Notifications and consents"),
     )
