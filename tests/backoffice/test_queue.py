@@ -153,3 +153,19 @@ def test_thread_runner_runs_without_redis(app, db):
         runner.stop()
         app.config["QUEUE_MODE"] = "manual"
         app.extensions.pop("backoffice.runner", None)
+
+
+def test_heartbeat_inside_a_rolled_back_test_transaction_does_not_block(db, monkeypatch):
+    """A job calling heartbeat() runs at once under the test fixture (no second connection)."""
+    import tasks.maintenance
+    from backoffice.queue import heartbeat
+
+    def beating(token):
+        heartbeat()
+
+    monkeypatch.setattr(tasks.maintenance, "ping", beating)
+    defer("tasks.maintenance.ping", "beat")
+    db.session.commit()
+    started = time.monotonic()
+    assert execute(db.session.scalar(select(Job.id))) == "done"
+    assert time.monotonic() - started < 5
