@@ -47,18 +47,19 @@ class RateLimiter:
             if self.tokens > 0:
                 self.tokens -= 1
                 return slept
-            granted = self._reserve(window, now)
+            granted, retry_at = self._reserve(window, now)
             if granted > 0:
                 self.tokens = granted - 1
                 return slept
-            pause = max(0.001, window + 1 - now)
+            pause = max(0.001, retry_at - now)
             sleep(pause)
             slept += pause
 
-    def _reserve(self, window: int, now: float) -> int:
+    def _reserve(self, window: int, now: float) -> tuple[int, float]:
+        """(slots granted, when to ask again if none)."""
         if self.redis is not None:
             try:
-                return self._reserve_shared(window)
+                return self._reserve_shared(window), window + 1
             except Exception as exc:  # noqa: BLE001 - Redis trouble must not stop sending
                 log.warning("rate limit falls back to this process: %s", exc)
         return self._reserve_local(now)
@@ -69,13 +70,12 @@ class RateLimiter:
         pipe.incrby(key, self.chunk)
         pipe.expire(key, 5)
         total, _ = pipe.execute()
-        limit = int(self.per_second)
+        limit = max(1, int(self.per_second))
         before = total - self.chunk
         return max(0, min(self.chunk, limit - before))
 
-    def _reserve_local(self, now: float) -> int:
-        interval = 1.0 / self.per_second
+    def _reserve_local(self, now: float) -> tuple[int, float]:
         if now >= self._local_next:
-            self._local_next = max(now, self._local_next) + interval
-            return 1
-        return 0
+            self._local_next = max(now, self._local_next) + 1.0 / self.per_second
+            return 1, now
+        return 0, self._local_next

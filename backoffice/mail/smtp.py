@@ -9,6 +9,7 @@ a ``retry`` — the deterministic Message-ID lets receivers drop the rare duplic
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 import smtplib
@@ -50,6 +51,7 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         url = self.url
+        conn = None
         try:
             if url.scheme == "smtps":
                 conn = smtplib.SMTP_SSL(
@@ -62,8 +64,11 @@ class SmtpTransport:
                     conn.starttls(context=self._tls_context())
                     conn.ehlo()
             if url.username:
-                conn.login(url.username, url.password or "")
+                _login(conn, url.username, url.password or "")
         except (OSError, smtplib.SMTPException) as exc:
+            if conn is not None:
+                with contextlib.suppress(OSError):
+                    conn.close()
             raise TransportDown(f"SMTP {url.host}:{url.port or ''} unavailable: {exc}") from exc
         return conn
 
@@ -138,6 +143,18 @@ class SmtpTransport:
             self.conn.rset()
         except (OSError, smtplib.SMTPException):
             self._drop()
+
+
+def _login(conn: smtplib.SMTP, user: str, password: str) -> None:
+    """AUTH; smtplib only encodes ASCII, so non-ASCII credentials go as UTF-8 AUTH PLAIN."""
+    if user.isascii() and password.isascii():
+        conn.login(user, password)
+        return
+    conn.ehlo_or_helo_if_needed()
+    token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode()
+    code, reply = conn.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
 
 
 class _DroppedBeforeData(Exception):
