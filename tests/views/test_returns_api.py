@@ -11,6 +11,7 @@ from tests.factories_returns import (
     make_return,
     make_returnable_note,
 )
+from views.api.schemas_returns import ReturnablePage
 
 
 @pytest.fixture
@@ -61,6 +62,10 @@ def test_returnable_lines_with_quantities_serials_and_window(db, shop, dictionar
     resp = shop.get("/api/v1/customers/K-1/returnable-lines")
     assert resp.status_code == 200
     data = resp.get_json()
+    ReturnablePage.model_validate(data)  # the documented shape, field for field
+    assert set(data["items"][0]) == set(
+        ReturnablePage.model_fields["items"].annotation.__args__[0].model_fields
+    )
     assert data["window_months"] == 12 and data["total_notes"] == 1
     by_sku = {i["sku"]: i for i in data["items"]}
     assert by_sku["CBL"]["delivered"] == "5" and by_sku["CBL"]["returnable"] == "3"

@@ -3,6 +3,8 @@ a return, its status, and the reason/condition dictionaries."""
 
 from __future__ import annotations
 
+from dateutil.relativedelta import relativedelta
+from flask import jsonify
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
@@ -20,12 +22,12 @@ from views.api.base import api_route
 from views.api.schemas_returns import (
     Dictionaries,
     DictionaryEntry,
-    ReturnableLineOut,
     ReturnablePage,
     ReturnableQuery,
     ReturnIn,
     ReturnLineOut,
     ReturnOut,
+    plain,
 )
 
 TAG = "returns"
@@ -60,40 +62,59 @@ def returnable_lines(external_id: str, query: ReturnableQuery):
             )
         )
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    notes = db.session.scalars(
-        stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)
+    notes = db.session.execute(
+        stmt.with_only_columns(
+            DeliveryNote.id, DeliveryNote.external_id, DeliveryNote.number, DeliveryNote.issued_at
+        )
+        .limit(query.per_page)
+        .offset((query.page - 1) * query.per_page)
     ).all()
-    states = return_quantities.returnable_lines(return_quantities.load_note_lines(notes))
-    items = [_line_out(s) for s in states if not query.only_returnable or s.returnable > 0]
-    return ReturnablePage(
+    months = return_quantities.window_months(customer)
+    by_id = {n.id: _note_out(n, months) for n in notes}
+    items = [
+        {**by_id[line.delivery_note_id], **_line_out(line)}
+        for line in return_quantities.line_summaries(list(by_id))
+        if not query.only_returnable or line.returnable > 0
+    ]
+    # Thousands of lines: plain dicts in the documented shape (ReturnablePage, checked by
+    # the tests) instead of a pydantic model per line.
+    return jsonify(
         customer_external_id=external_id,
-        window_months=return_quantities.window_months(customer),
-        window_start=return_quantities.window_start(customer),
+        window_months=months,
+        window_start=return_quantities.window_start(customer).isoformat(),
         page=query.page,
         total_notes=total,
         items=items,
     )
 
 
-def _line_out(state) -> ReturnableLineOut:
-    line, note, product = state.line, state.line.delivery_note, state.line.product
-    return ReturnableLineOut(
-        delivery_note_external_id=note.external_id,
-        delivery_note_number=note.number,
-        issued_at=note.issued_at,
-        returnable_until=return_quantities.returnable_until(note),
-        line_no=line.line_no,
-        product_external_id=product.external_id,
-        sku=product.sku,
-        product_name=product.name,
-        unit=product.unit,
-        delivered=state.delivered,
-        in_returns=state.held,
-        returnable=state.returnable,
-        product_returnable=state.product_returnable,
-        serial_tracked=product.serial_tracked,
-        serial_numbers=state.available_serials if product.serial_tracked else [],
-    )
+def _note_out(note, months: int) -> dict:
+    return {
+        "delivery_note_external_id": note.external_id,
+        "delivery_note_number": note.number,
+        "issued_at": note.issued_at.isoformat(),
+        "returnable_until": (note.issued_at + relativedelta(months=months)).isoformat(),
+    }
+
+
+def _line_out(line) -> dict:
+    return {
+        "line_no": line.line_no,
+        "product_external_id": line.product_external_id,
+        "sku": line.sku,
+        "product_name": line.product_name,
+        "unit": line.unit,
+        "delivered": _text(line.delivered),
+        "in_returns": _text(line.held),
+        "returnable": _text(line.returnable),
+        "product_returnable": line.product_returnable,
+        "serial_tracked": line.serial_tracked,
+        "serial_numbers": line.available_serials if line.serial_tracked else [],
+    }
+
+
+def _text(value) -> str:
+    return format(plain(value), "f")
 
 
 @api_route(
@@ -229,7 +250,7 @@ def return_out(rr: ReturnRequest) -> ReturnOut:
                 delivery_note_line_no=ln.delivery_note_line.line_no,
                 sku=ln.product.sku,
                 product_name=ln.product.name,
-                quantity=ln.quantity,
+                quantity=plain(ln.quantity),
                 serial_number=ln.serial_number,
                 reason=ln.reason.code,
                 condition=ln.condition.code,

@@ -6,13 +6,19 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-#: Decimals are answered as strings ("2.5"), never floats.
-DecimalOut = Annotated[
-    Decimal,
-    PlainSerializer(lambda v: format(v.normalize(), "f"), return_type=str, when_used="json"),
-]
+#: Decimals are answered as strings ("2.5"), never floats; values are passed through
+#: ``plain()`` first, so no trailing zeros or exponents appear without a per-value callback.
+DecimalOut = Decimal
+
+
+def plain(value: Decimal) -> Decimal:
+    """2.500 → 2.5, 10.000 → 10 (never 1E+1)."""
+    value = Decimal(value)
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+
+
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 

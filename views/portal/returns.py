@@ -124,10 +124,9 @@ def return_notes():
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = _page()
     notes = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
-    states = return_quantities.returnable_lines(return_quantities.load_note_lines(notes))
     left = {n.id: 0 for n in notes}
-    for state in states:
-        left[state.line.delivery_note_id] += 1 if state.returnable > 0 else 0
+    for line in return_quantities.line_summaries(list(left)):
+        left[line.delivery_note_id] += 1 if line.returnable > 0 else 0
     return _render(
         "notes.html",
         notes=notes,
