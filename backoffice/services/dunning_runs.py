@@ -28,7 +28,6 @@ from backoffice.services.dunning_selection import DueGroup, due_groups, settings
 from models.base import utcnow
 from models.payment_reminders import (
     NoticeItem,
-    NoticeKind,
     NoticeStatus,
     PaymentNotice,
     PaymentStage,
