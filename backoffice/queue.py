@@ -107,7 +107,7 @@ def defer(
 def _hand_over_after_commit(session: Session) -> None:
     new = session.info.pop(_NEW_JOBS, None)
     if new and has_app_context():
-        _runner(current_app).submit(new)
+        _runner(current_app._get_current_object()).submit(new)  # never the proxy: threads
 
 
 @event.listens_for(Session, "after_rollback")
