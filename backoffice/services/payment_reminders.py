@@ -66,10 +66,15 @@ def update_settings(
     settings.mode = SelectionMode(mode)
     settings.catch_up_days = int(catch_up_days)
     settings.updated_by = actor.label[:300]
-    changes = {k: [v, getattr(settings, k)] for k, v in before.items() if v != getattr(settings, k)}
+    after = {k: getattr(settings, k) for k in before}
+    changes = {k: [_plain(v), _plain(after[k])] for k, v in before.items() if v != after[k]}
     if changes:
         record(actor, "payment_settings.update", settings, changes=changes)
     return settings
+
+
+def _plain(value):
+    return value.isoformat(timespec="minutes") if isinstance(value, dt.time) else value
 
 
 def ensure_default_schedule(actor: Actor) -> PaymentSchedule:

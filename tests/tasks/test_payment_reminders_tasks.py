@@ -68,7 +68,10 @@ def test_one_message_per_customer_and_stage_with_all_its_receivables(db, setup, 
     assert task.daily_run(now_iso(9)) == 2  # the +3 notice and the -7 reminder
     run_jobs()
     mails = messages(db, event="payment.notice_1")
-    assert sorted(m.recipient for m in mails) == ["biuro@zuraw.example.pl", "ksiegowosc@zuraw.example.pl"]
+    assert sorted(m.recipient for m in mails) == [
+        "biuro@zuraw.example.pl",
+        "ksiegowosc@zuraw.example.pl",
+    ]
     body = mails[0].body_text
     assert "FV/1/2026" in body and "FV/2/2026" in body and "FV/3/2026" not in body
     assert "980,00" in body  # 750 + 230 outstanding
@@ -157,7 +160,11 @@ def test_payment_via_api_stops_the_next_stage_and_thanks(db, app, run_jobs):
     _token, secret = make_token(scopes=("erp",))
     db.session.commit()
     api = ApiClient(app.test_client(), secret)
-    body = {"receivable_external_id": "FV-A", "amount": "500.00", "paid_at": "2026-05-01T10:00:00+02:00"}
+    body = {
+        "receivable_external_id": "FV-A",
+        "amount": "500.00",
+        "paid_at": "2026-05-01T10:00:00+02:00",
+    }
     assert api.put("/api/v1/payments/BANK-9", body).status_code == 201
     assert api.put("/api/v1/payments/BANK-9", body).status_code == 200  # repeated report
     run_jobs()
