@@ -216,12 +216,18 @@ def main(argv: list[str]) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench messaging")
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--sink",
+        choices=("aiosmtpd", "minimal"),
+        default="aiosmtpd",
+        help="aiosmtpd (as in the tests) or a minimal asyncio server",
+    )
     args = parser.parse_args(argv)
     server_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
     if not server_url or not redis_url:
         raise SystemExit("set DATABASE_URL (PostgreSQL) and REDIS_URL")
     database_url, name = _database(server_url)
-    sink = Sink()
+    sink = Sink(args.sink)
     tmp = Path(tempfile.mkdtemp(prefix="bench-messaging-"))
     try:
         env = _environment(database_url, sink.port, tmp)
@@ -263,6 +269,7 @@ def main(argv: list[str]) -> dict:
         "ours_total_s": round(ours["total_s"], 2),
         "produce_per_s": round(args.count / produce_s, 1),
         "rate_limit_per_s": RATE_LIMIT,
+        "sink": args.sink,
     }
     print(f"{'notifications':<28}{args.count:>12}")
     print(f"{'produce (events → outbox)':<28}{result['produce_per_s']:>12} /s")

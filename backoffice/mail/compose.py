@@ -35,6 +35,10 @@ RESERVED_HEADERS = frozenset(
 _UTF8_QP = _charset.Charset("utf-8")
 _UTF8_QP.header_encoding = _charset.QP
 _UTF8_QP.body_encoding = _charset.QP
+#: HTML goes as base64: encoded in C, where quoted-printable is a Python loop per character.
+_UTF8_B64 = _charset.Charset("utf-8")
+_UTF8_B64.header_encoding = _charset.QP
+_UTF8_B64.body_encoding = _charset.BASE64
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def build_email(
     if html:
         alternative = MIMEMultipart("alternative")
         alternative.attach(body)
-        alternative.attach(MIMEText(inline_css(html) if inline else html, "html", _UTF8_QP))
+        alternative.attach(MIMEText(inline_css(html) if inline else html, "html", _UTF8_B64))
         body = alternative
     files = list(attachments)
     if files:
@@ -133,6 +137,8 @@ def to_bytes(msg: Message) -> bytes:
 
 def inline_css(html: str) -> str:
     """Move <style> rules into style="" attributes (mail clients drop <style>)."""
+    if "<style" not in html and "<STYLE" not in html:
+        return html  # nothing to inline (e.g. rendered and inlined by notify already)
     try:
         return css_inline.inline(html)
     except ValueError:

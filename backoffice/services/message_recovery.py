@@ -13,7 +13,7 @@ import datetime as dt
 from sqlalchemy import insert, select, update
 
 from backoffice.extensions import db
-from backoffice.services.message_sending import defer_dispatch, setting
+from backoffice.services.message_dispatch import defer_dispatch, setting
 from models.base import utcnow
 from models.messaging import AttemptOutcome, Message, MessageAttempt, MessageStatus
 

@@ -12,7 +12,7 @@ from backoffice.errors import InvalidTransition, ValidationFailed
 from backoffice.extensions import db
 from backoffice.services.audit import record
 from backoffice.services.consents import normalise_address
-from backoffice.services.message_sending import defer_dispatch
+from backoffice.services.message_dispatch import defer_dispatch
 from models.base import utcnow
 from models.messaging import Channel, Message, MessageStatus, Purpose
 

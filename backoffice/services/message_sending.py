@@ -17,16 +17,12 @@ to that job.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import os
-import socket
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from backoffice.extensions import db
 from backoffice.mail.compose import FileAttachment, build_email, make_message_id, to_bytes
@@ -39,68 +35,13 @@ from backoffice.mail.transports import (
     TransportDown,
     open_transport,
 )
-from backoffice.queue import defer, heartbeat, redis_connection
+from backoffice.queue import heartbeat, redis_connection
+from backoffice.services.message_dispatch import Outgoing, defer_dispatch, setting
+from backoffice.services.message_outcomes import OutcomeWriter, postpone
 from models.base import utcnow
-from models.messaging import AttemptOutcome, Channel, Message, MessageAttempt, MessageStatus
+from models.messaging import Channel, Message, MessageStatus
 
 log = logging.getLogger(__name__)
-
-#: Settings of the sender and their defaults (override in the app config).
-DEFAULTS = {
-    "MESSAGE_BATCH_SIZE": 50,
-    "MESSAGE_MAX_ATTEMPTS": 3,
-    #: Seconds to wait after the 1st, 2nd, … failed try.
-    "MESSAGE_RETRY_DELAYS": (60, 300, 1800),
-    #: Seconds to wait when the server cannot be reached at all (not counted as a try).
-    "MESSAGE_OUTAGE_DELAY": 60,
-    #: A row claimed longer ago than this is taken to belong to a dead worker.
-    "MESSAGE_STUCK_AFTER": 300,
-    #: Queued messages older than this are given up ("expired").
-    "MESSAGE_EXPIRE_HOURS": 72,
-    #: Seconds one dispatch job keeps sending before it hands over to the next one.
-    "MESSAGE_DISPATCH_BUDGET": 240,
-    "SMTP_TIMEOUT": 30,
-}
-_WORKER = f"{socket.gethostname()}:{os.getpid()}"
-
-
-def setting(name: str):
-    """A sender setting from the app config, else its default."""
-    return current_app.config.get(name, DEFAULTS.get(name))
-
-
-def retry_delay(attempts: int) -> int:
-    """Seconds before the next try after ``attempts`` failed ones."""
-    delays = list(setting("MESSAGE_RETRY_DELAYS"))
-    return int(delays[min(max(attempts, 1), len(delays)) - 1])
-
-
-def dispatch_key(channel: str) -> str:
-    """The dedupe key of the pending dispatch job of a channel."""
-    return f"dispatch-{channel}"
-
-
-def defer_dispatch(channel: str, delay: float = 0, key_suffix: str = "") -> None:
-    """Queue a dispatch job for the channel after commit (at most one pending per key)."""
-    key = dispatch_key(channel) + ("-later" if delay else key_suffix)
-    defer("tasks.messaging.dispatch", str(channel), queue="mail", key=key, delay=delay, timeout=300)
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """The plain data of one claimed message (no ORM object survives the per-message commit)."""
-
-    id: int
-    channel: str
-    recipient: str
-    recipient_name: str | None
-    subject: str | None
-    body_html: str | None
-    body_text: str
-    attachments: list | None
-    headers: dict | None
-    attempts: int
-
 
 # --- claiming ----------------------------------------------------------------------------
 
@@ -198,6 +139,7 @@ def load_attachment(spec: dict) -> FileAttachment:
 
 def send_due_messages(channel: str, budget: float | None = None) -> dict[str, int]:
     """Send every due queued message of ``channel`` (the dispatch job). Commits per message."""
+
     channel = Channel(channel)
     config = current_app.config
     url = config["SMS_URL"] if channel == Channel.SMS else config["MAIL_URL"]
@@ -206,6 +148,7 @@ def send_due_messages(channel: str, budget: float | None = None) -> dict[str, in
     deadline = time.monotonic() + (budget or setting("MESSAGE_DISPATCH_BUDGET"))
     stats = {"sent": 0, "retry": 0, "failed": 0, "postponed": 0}
     transport: Transport | None = None
+    writer = OutcomeWriter()
     try:
         while time.monotonic() < deadline:
             batch = claim_batch(channel, int(setting("MESSAGE_BATCH_SIZE")))
@@ -213,26 +156,30 @@ def send_due_messages(channel: str, budget: float | None = None) -> dict[str, in
                 break
             if transport is None:
                 transport = open_transport(url, channel.value, timeout=setting("SMTP_TIMEOUT"))
-            _send_batch(transport, batch, limiter, stats)
+            _send_batch(transport, batch, limiter, stats, writer)
             heartbeat()
         else:
             defer_dispatch(channel)  # out of time: the next job carries on
             db.session.commit()
     finally:
+        writer.close()
         if transport is not None:
             transport.close()
     return stats
 
 
-def _send_batch(transport, batch: list[Outgoing], limiter, stats: dict[str, int]) -> None:
+def _send_batch(transport, batch: list[Outgoing], limiter, stats: dict[str, int], writer) -> None:
     keep_alive = ClaimKeeper(batch)
     for position, msg in enumerate(batch):
         limiter.wait()
         keep_alive.touch(position)
         started = time.perf_counter()
         try:
-            result = transport.send(envelope_for(msg))
+            envelope = envelope_for(msg)  # built while the previous outcome is written
+            writer.flush()  # … which must be durable before this message goes out
+            result = transport.send(envelope)
         except TransportDown as exc:
+            writer.flush()
             log.warning(
                 "%s transport down, postponing %d message(s): %s",
                 msg.channel,
@@ -246,8 +193,9 @@ def _send_batch(transport, batch: list[Outgoing], limiter, stats: dict[str, int]
             result = SendResult(Outcome.RETRY, None, str(exc))
         except ValueError as exc:  # e.g. an address the e-mail library refuses
             result = SendResult(Outcome.FAILED, None, f"cannot build the message: {exc}")
-        record_result(msg, result, int((time.perf_counter() - started) * 1000))
+        writer.submit(msg, result, int((time.perf_counter() - started) * 1000))
         stats[result.outcome.value] += 1
+    writer.flush()
 
 
 class ClaimKeeper:
@@ -273,80 +221,3 @@ class ClaimKeeper:
             .values(claimed_at=utcnow())
         )
         db.session.commit()
-
-
-def record_result(msg: Outgoing, result: SendResult, duration_ms: int | None = None) -> None:
-    """Write one message's outcome and its attempt row; commits (bounds duplicates to one)."""
-    now = utcnow()
-    values: dict = {"provider_reply": result.reply[:4000] or None}
-    outcome = AttemptOutcome(result.outcome.value)
-    if result.outcome == Outcome.SENT:
-        values.update(
-            status=MessageStatus.SENT, sent_at=now, provider_id=result.provider_id, last_error=None
-        )
-    elif result.outcome == Outcome.RETRY and msg.attempts < setting("MESSAGE_MAX_ATTEMPTS"):
-        delay = retry_delay(msg.attempts)
-        values.update(
-            status=MessageStatus.QUEUED,
-            last_error=result.reply[:4000],
-            next_attempt_at=now + dt.timedelta(seconds=delay),
-        )
-        defer_dispatch(msg.channel, delay=delay)
-    else:
-        outcome = AttemptOutcome.FAILED
-        values.update(status=MessageStatus.FAILED, failed_at=now, last_error=result.reply[:4000])
-    change = (
-        update(Message)
-        .where(Message.id == msg.id, Message.status == MessageStatus.SENDING)
-        .values(**values)
-    )
-    attempt = insert(MessageAttempt).values(
-        message_id=msg.id,
-        number=msg.attempts,
-        outcome=outcome,
-        code=result.code,
-        reply=result.reply[:4000],
-        worker=_WORKER,
-        at=now,
-        duration_ms=duration_ms,
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        # One round trip: the UPDATE rides along as a data-modifying CTE of the INSERT.
-        db.session.execute(attempt.add_cte(change.cte("message_outcome")))
-    else:
-        db.session.execute(change)
-        db.session.execute(attempt)
-    db.session.commit()
-
-
-def postpone(batch: list[Outgoing], reason: str) -> None:
-    """The transport is down: put the rows back without counting a try; commits."""
-    now = utcnow()
-    delay = int(setting("MESSAGE_OUTAGE_DELAY"))
-    ids = [m.id for m in batch]
-    db.session.execute(
-        update(Message)
-        .where(Message.id.in_(ids), Message.status == MessageStatus.SENDING)
-        .values(
-            status=MessageStatus.QUEUED,
-            attempts=Message.attempts - 1,
-            last_error=reason[:4000],
-            next_attempt_at=now + dt.timedelta(seconds=delay),
-        )
-    )
-    db.session.execute(
-        insert(MessageAttempt),
-        [
-            dict(
-                message_id=m.id,
-                number=m.attempts,
-                outcome=AttemptOutcome.RETRY,
-                reply=f"not tried, server unavailable: {reason}"[:4000],
-                worker=_WORKER,
-                at=now,
-            )
-            for m in batch
-        ],
-    )
-    defer_dispatch(batch[0].channel, delay=delay)
-    db.session.commit()

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from backoffice.extensions import db
+from backoffice.mail.compose import inline_css
 from backoffice.services.message_cache import memo
 from backoffice.services.message_events import TEMPLATES
 from models.message_templates import MessageTemplate
@@ -203,8 +204,9 @@ def _from_blocks(blocks: dict, channel: Channel, source: str, context: dict) -> 
 
 
 def wrap_layout(html: str, context: dict) -> str:
-    """Put content into the e-mail layout (unless it is a complete document already)."""
-    if "<html" in html[:500].lower():
-        return html
-    layout = template_env().get_template("_layout.html")
-    return layout.render({**context, "content": Markup(html)})
+    """Put content into the e-mail layout (unless it is a complete document already), with
+    the CSS inlined — what is stored is exactly what is sent."""
+    if "<html" not in html[:500].lower():
+        layout = template_env().get_template("_layout.html")
+        html = layout.render({**context, "content": Markup(html)})
+    return inline_css(html)

@@ -28,8 +28,8 @@ from backoffice.errors import ValidationFailed
 from backoffice.extensions import db
 from backoffice.services import consents
 from backoffice.services.message_cache import memo
+from backoffice.services.message_dispatch import defer_dispatch
 from backoffice.services.message_events import enabled_channels, register_event  # noqa: F401
-from backoffice.services.message_sending import defer_dispatch
 from backoffice.services.message_templates import (  # noqa: F401 - public names
     TemplateMissing,
     file_blocks,
