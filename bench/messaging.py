@@ -20,6 +20,7 @@ Rates are messages per second between the first and the last message the sink ac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import secrets
@@ -172,34 +173,26 @@ def _raw(sink: Sink, messages: list[tuple[str, bytes]], sender: str) -> float:
 
 def _ours(sink: Sink, env: dict[str, str], workers: int, count: int, log_dir: Path) -> dict:
     sink.reset()
-    spawned = time.perf_counter()
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "mail"],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-            stdout=open(log_dir / f"worker-{n}.log", "wb"),
-            stderr=subprocess.STDOUT,
-        )
-        for n in range(workers)
-    ]
-    first = last = None
-    deadline = spawned + 600
-    try:
-        while time.perf_counter() < deadline:
-            seen = sink.count
-            if seen and first is None:
-                first = time.perf_counter()
-            if seen >= count:
-                last = time.perf_counter()
-                break
-            time.sleep(0.005)
-    finally:
-        for proc in procs:
-            os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            proc.wait(timeout=30)
+    with contextlib.ExitStack() as logs:
+        spawned = time.perf_counter()
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "mail"],
+                cwd=ROOT,
+                env=env,
+                start_new_session=True,
+                stdout=logs.enter_context(open(log_dir / f"worker-{n}.log", "wb")),
+                stderr=subprocess.STDOUT,
+            )
+            for n in range(workers)
+        ]
+        try:
+            first, last = _watch(sink, count, spawned + 600)
+        finally:
+            for proc in procs:
+                os.killpg(proc.pid, signal.SIGTERM)
+            for proc in procs:
+                proc.wait(timeout=30)
     if last is None:
         raise SystemExit(
             f"only {sink.count} of {count} messages arrived in 10 minutes; see {log_dir}"
@@ -210,6 +203,19 @@ def _ours(sink: Sink, env: dict[str, str], workers: int, count: int, log_dir: Pa
         "total_s": last - spawned,
         "received": sink.count,
     }
+
+
+def _watch(sink: Sink, count: int, deadline: float) -> tuple[float | None, float | None]:
+    """When the first and the last of ``count`` messages reached the sink."""
+    first = None
+    while time.perf_counter() < deadline:
+        seen = sink.count
+        if seen and first is None:
+            first = time.perf_counter()
+        if seen >= count:
+            return first, time.perf_counter()
+        time.sleep(0.005)
+    return first, None
 
 
 def main(argv: list[str]) -> dict:
