@@ -13,6 +13,7 @@ from backoffice.actors import SYSTEM
 from backoffice.extensions import db
 from backoffice.queue import heartbeat
 from backoffice.services.discount_code_export import export_headers, export_rows
+from backoffice.services.discount_code_generation import CodeClash
 from backoffice.services.discount_codes import generate_next_chunk
 from models.base import utcnow
 from models.discount_codes import (
@@ -24,20 +25,31 @@ from models.discount_codes import (
 from reports.discount_codes import codes_csv, codes_xlsx
 
 log = logging.getLogger(__name__)
+#: Chunks generated again after a clash before the job gives up (and is retried later).
+MAX_CLASHES = 5
 
 
 def generate_codes(batch_id: int) -> None:
     """Store the batch's remaining codes, one committed chunk at a time (progress shows).
 
-    Resumes where a previous run stopped; a finished batch is left alone.
+    Resumes where a previous run stopped; a finished batch is left alone. A chunk that
+    clashes with an existing code (rare) is rolled back and generated again.
     """
+    clashes = 0
     while True:
         batch = db.session.get(DiscountCodeBatch, batch_id)
         if batch is None or batch.status != BatchStatus.GENERATING:
             return
         try:
-            done = generate_next_chunk(batch, SYSTEM)
+            done = generate_next_chunk(batch, SYSTEM, savepoint=False)
             db.session.commit()
+        except CodeClash:
+            db.session.rollback()
+            clashes += 1
+            if clashes <= MAX_CLASHES:
+                continue
+            _record_error(batch_id, RuntimeError("codes keep clashing with existing ones"))
+            raise
         except Exception as exc:
             db.session.rollback()
             _record_error(batch_id, exc)

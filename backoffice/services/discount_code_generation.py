@@ -56,10 +56,21 @@ def min_length(count: int) -> int:
     return max(4, math.ceil(math.log(max(count, 1) * GUESS_FACTOR, _SIZE)))
 
 
-def store_codes(batch_id: int, codes: list[str], length: int, prefix: str) -> list[str]:
-    """Insert ``codes`` into the batch, replacing any that already exist; returns the stored."""
+class CodeClash(Exception):
+    """A generated code already exists; the transaction must be rolled back and retried."""
+
+
+def store_codes(
+    batch_id: int, codes: list[str], length: int, prefix: str, *, savepoint: bool = True
+) -> list[str]:
+    """Insert ``codes`` into the batch; returns the codes stored.
+
+    With ``savepoint`` (inside a caller's transaction) a clash rolls back to a savepoint and
+    only the clashing codes are replaced. Without it (a job's own chunk transaction, the
+    fast path) a clash raises CodeClash: roll back and generate the chunk again.
+    """
     while True:
-        clashes = _insert(batch_id, codes)
+        clashes = _insert(batch_id, codes, savepoint)
         if not clashes:
             return codes
         fresh = iter(random_codes(len(clashes) * 2, length, prefix))
@@ -73,46 +84,54 @@ def store_codes(batch_id: int, codes: list[str], length: int, prefix: str) -> li
         codes = replaced
 
 
-def _insert(batch_id: int, codes: list[str]) -> set[str]:
+def _insert(batch_id: int, codes: list[str], savepoint: bool) -> set[str]:
     """Store all codes, or nothing and return those that already exist."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        return _copy(batch_id, codes)
-    return _executemany(batch_id, codes)
-
-
-def _copy(batch_id: int, codes: list[str]) -> set[str]:
-    from psycopg.errors import UniqueViolation
-
-    prefix = f"{batch_id}\t"
-    block = prefix + f"\n{prefix}".join(codes) + "\n"
+    postgres = db.session.connection().dialect.name == "postgresql"
+    write = _copy if postgres else _executemany
+    if not savepoint:
+        try:
+            write(batch_id, codes)
+        except Exception as exc:
+            if _is_unique_violation(exc):
+                raise CodeClash(str(exc)) from exc
+            raise
+        return set()
     try:
         with db.session.begin_nested():
-            raw = db.session.connection().connection.driver_connection
-            with raw.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
-                copy.write(block)
-        return set()
-    except UniqueViolation:
+            write(batch_id, codes)
+    except Exception as exc:
+        if not _is_unique_violation(exc):
+            raise
         return _existing(codes)
+    return set()
 
 
-def _executemany(batch_id: int, codes: list[str]) -> set[str]:
+def _is_unique_violation(exc: Exception) -> bool:
     import sqlite3
 
+    from psycopg.errors import UniqueViolation
+
+    return isinstance(exc, UniqueViolation | sqlite3.IntegrityError)
+
+
+def _copy(batch_id: int, codes: list[str]) -> None:
+    prefix = f"{batch_id}\t"
+    block = prefix + f"\n{prefix}".join(codes) + "\n"
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
+        copy.write(block)
+
+
+def _executemany(batch_id: int, codes: list[str]) -> None:
+    raw = db.session.connection().connection.driver_connection
+    cursor = raw.cursor()
     try:
-        with db.session.begin_nested():
-            raw = db.session.connection().connection.driver_connection
-            cursor = raw.cursor()
-            try:
-                cursor.executemany(
-                    "INSERT INTO discount_codes (batch_id, code) VALUES (?, ?)",
-                    ((batch_id, code) for code in codes),
-                )
-            finally:
-                cursor.close()
-        return set()
-    except sqlite3.IntegrityError:
-        return _existing(codes)
+        cursor.executemany(
+            "INSERT INTO discount_codes (batch_id, code) VALUES (?, ?)",
+            ((batch_id, code) for code in codes),
+        )
+    finally:
+        cursor.close()
 
 
 def _existing(codes: list[str]) -> set[str]:

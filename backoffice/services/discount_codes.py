@@ -48,7 +48,7 @@ MAX_CODES = 1_000_000
 #: Batches up to this size are generated at once, bigger ones by a job.
 INLINE_LIMIT = 2_000
 #: Codes stored and committed per step of the generating job.
-CHUNK = 50_000
+CHUNK = 100_000
 __all__ = [
     "BatchSpec",
     "CodeRecipient",
@@ -234,11 +234,14 @@ def start_generation(batch: DiscountCodeBatch) -> None:
     )
 
 
-def generate_next_chunk(batch: DiscountCodeBatch, actor: Actor, size: int = CHUNK) -> bool:
+def generate_next_chunk(
+    batch: DiscountCodeBatch, actor: Actor, size: int = CHUNK, *, savepoint: bool = True
+) -> bool:
     """Store up to ``size`` more codes under the batch's row lock; True when complete.
 
     Safe to run twice at once (the lock serialises) and to resume after a crash (it
-    continues from the number of codes already stored).
+    continues from the number of codes already stored). ``savepoint=False`` is the job's
+    fast path: a clash with an existing code raises CodeClash (roll back and call again).
     """
     db.session.execute(
         select(DiscountCodeBatch.id).where(DiscountCodeBatch.id == batch.id).with_for_update()
@@ -247,7 +250,7 @@ def generate_next_chunk(batch: DiscountCodeBatch, actor: Actor, size: int = CHUN
     todo = min(size, batch.count - batch.generated)
     if todo > 0:
         codes = random_codes(todo, batch.code_length, batch.prefix)
-        store_codes(batch.id, codes, batch.code_length, batch.prefix)
+        store_codes(batch.id, codes, batch.code_length, batch.prefix, savepoint=savepoint)
         batch.generated += todo
     if batch.generated >= batch.count and batch.status == BatchStatus.GENERATING:
         batch.status, batch.error = BatchStatus.READY, None

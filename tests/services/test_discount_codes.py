@@ -102,6 +102,29 @@ def test_a_big_batch_is_generated_by_a_job_in_chunks(db, run_jobs, monkeypatch):
     assert db.session.scalar(select(func.count()).where(DiscountCode.batch_id == b.id)) == 5_000
 
 
+@pytest.mark.committed
+def test_a_job_chunk_that_clashes_is_rolled_back_and_generated_again(db, run_jobs, monkeypatch):
+    first = batch(count=2)
+    db.session.commit()
+    taken = discount_codes_of(first)
+    real, calls = generation.random_codes, []
+
+    def clashing_once(count, length, prefix=""):
+        calls.append(count)
+        codes = real(count, length, prefix)
+        return [taken[0], *codes[1:]] if len(calls) == 1 else codes
+
+    monkeypatch.setattr(discount_codes, "INLINE_LIMIT", 1)
+    monkeypatch.setattr(discount_codes, "random_codes", clashing_once)
+    second = batch(count=5)
+    db.session.commit()
+    run_jobs()
+    db.session.refresh(second)
+    codes = discount_codes_of(second)
+    assert second.status == BatchStatus.READY and len(set(codes)) == 5
+    assert taken[0] not in codes and len(calls) == 2
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
