@@ -182,24 +182,24 @@ def test_schedule_validation(db):
     schedule = make_schedule()
     payment_reminders.check_schedule(schedule)
     stage(schedule, 3).send_email = False
-    with pytest.raises(ValidationFailed, match="sends nothing"):
+    with pytest.raises(ValidationFailed, match="nic nie wysyła"):
         payment_reminders.check_schedule(schedule)
     stage(schedule, 3).send_email = True
     stage(schedule, 3).offset_days = 14
-    with pytest.raises(ValidationFailed, match="same day"):
+    with pytest.raises(ValidationFailed, match="tego samego dnia"):
         payment_reminders.check_schedule(schedule)
 
 
 def test_hold_validation(db):
     customer = make_customer()
     today = warsaw_today()
-    with pytest.raises(ValidationFailed, match="reason"):
+    with pytest.raises(ValidationFailed, match="powód"):
         payment_reminders.add_hold(SYSTEM, customer, reason=" ", ends_on=today)
-    with pytest.raises(ValidationFailed, match="past"):
+    with pytest.raises(ValidationFailed, match="przeszłości"):
         payment_reminders.add_hold(SYSTEM, customer, reason="x", ends_on=today - days(1),
                                    starts_on=today - days(3))  # fmt: skip
     other = open_receivable(due=today)
-    with pytest.raises(ValidationFailed, match="another customer"):
+    with pytest.raises(ValidationFailed, match="innego kontrahenta"):
         payment_reminders.add_hold(SYSTEM, customer, reason="x", ends_on=today,
                                    receivable_id=other.id)  # fmt: skip
     hold = payment_reminders.add_hold(SYSTEM, customer, reason="Reklamacja", ends_on=today)

@@ -88,7 +88,8 @@ def test_schedule_with_stages_created_and_refused_when_a_stage_sends_nothing(fin
         "thank_you": "always", "thank_email": "y",
         "stages-0-offset_days": "2", "stages-0-name": "Szybkie ponaglenie",
         "stages-0-send_email": "y", "stages-0-email_event": "payment.notice_1",
-        "stages-0-sms_event": "payment.notice_1", "stages-0-min_amount": "50", "stages-0-active": "y",
+        "stages-0-sms_event": "payment.notice_1", "stages-0-min_amount": "50",
+        "stages-0-active": "y",
     }  # fmt: skip
     bad = dict(form, **{"stages-0-send_email": ""})
     bad.pop("stages-0-send_email")
