@@ -208,3 +208,26 @@ def test_suppression_add_and_remove(db, marketing):
     resp = marketing.post("/admin/suppressions/delete/", data={"id": row.id})
     assert resp.status_code == 302
     assert db.session.scalars(select(Suppression)).all() == []
+
+
+def test_admin_queues_a_test_message_others_cannot(db, admin_client, staff_client):
+    resp = admin_client.post(
+        "/admin/messages/test", data={"channel": "sms", "address": "600 700 800"}
+    )
+    assert resp.status_code == 302
+    row = db.session.scalars(select(Message)).one()
+    assert (row.event, row.recipient, row.purpose.value) == (
+        "system.test",
+        "+48600700800",
+        "internal",
+    )
+    bad = admin_client.post(
+        "/admin/messages/test", data={"channel": "email", "address": "x"}, follow_redirects=True
+    )
+    assert "Nieprawidłowy adres e-mail" in bad.get_data(
+        as_text=True
+    ) or "Invalid e-mail" in bad.get_data(as_text=True)
+    assert (
+        staff_client("sales").post("/admin/messages/test", data={"address": "a@b.pl"}).status_code
+        == 403
+    )

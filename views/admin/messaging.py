@@ -7,13 +7,14 @@ Templates, the notification matrix, consents and the suppression list have their
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
+from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from backoffice.actors import current_actor
@@ -26,6 +27,7 @@ from backoffice.services import message_register
 from backoffice.services.message_events import all_events
 from models.customers import Customer
 from models.messaging import Channel, Message, MessageStatus, Purpose
+from models.users import Role
 from views.admin.base import ALL_STAFF, Category, ReadOnlyModelView
 from views.admin.dashboard import counter
 from views.admin.system_audit import WarsawDateBetween, WarsawDateFrom, WarsawDateTo
@@ -227,6 +229,31 @@ class MessageAdmin(ReadOnlyModelView):
         flash(_("Message #%(id)s queued to %(to)s.", id=copy.id, to=copy.recipient), "success")
         return redirect(url_for(".details_view", id=copy.id))
 
+    def may_send_test(self) -> bool:
+        return current_user.has_role(Role.ADMIN)
+
+    @expose("/test", methods=("POST",))
+    def test_view(self):
+        """Queue a test e-mail or SMS (administrators: checks MAIL_URL / SMS_URL)."""
+        if not self.may_send_test():
+            abort(403)
+        try:
+            message = message_register.queue_test_message(
+                current_actor(),
+                request.form.get("channel", "email"),
+                (request.form.get("address") or "").strip(),
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+            return redirect(url_for(".index_view"))
+        flash(
+            _("Test message #%(id)s queued to %(to)s.", id=message.id, to=message.recipient),
+            "success",
+        )
+        return redirect(url_for(".details_view", id=message.id))
+
     @action("resend", _l("Send again"), _l("Send the selected failed messages again?"))
     def action_resend(self, ids):
         done, skipped = 0, 0
@@ -275,4 +302,4 @@ def register(admin) -> None:
     messaging_consents.register(admin)
 
 
-__all__ = ["MessageAdmin", "escape", "register", "status_badge"]
+__all__ = ["MessageAdmin", "register", "status_badge"]
