@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import and_, case, exists, false, func, literal, or_, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from backoffice.extensions import db
@@ -94,9 +95,12 @@ def settings_row(lock: bool = False) -> PaymentReminderSettings:
     query = select(PaymentReminderSettings).order_by(PaymentReminderSettings.id).limit(1)
     row = db.session.scalar(query.with_for_update() if lock else query)
     if row is None:
-        row = PaymentReminderSettings(id=1)
-        db.session.add(row)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                row = PaymentReminderSettings(id=1)
+                db.session.add(row)
+        except IntegrityError:  # created concurrently: use that row
+            row = db.session.scalar(query.with_for_update() if lock else query)
     return row
 
 
