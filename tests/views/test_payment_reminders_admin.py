@@ -156,3 +156,10 @@ def test_ageing_buckets_chart_and_export(finance, db, overdue):
     rows = list(load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True))
     assert rows[1][0] == "Łódzka Hurtownia Żuraw"
     assert [float(v) for v in rows[1][3:9]] == [0, 1230.0, 99.0, 0, 0, 1329.0]
+
+
+def test_customer_page_links_to_the_dunning_history_for_finance(finance, staff_client, overdue):
+    page = finance.get(f"/admin/customers/details/?id={overdue.id}").get_data(as_text=True)
+    assert f"/admin/payment-customer/{overdue.id}" in page
+    other = staff_client("sales").get(f"/admin/customers/details/?id={overdue.id}")
+    assert "/admin/payment-customer/" not in other.get_data(as_text=True)
