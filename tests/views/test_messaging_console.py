@@ -231,3 +231,19 @@ def test_admin_queues_a_test_message_others_cannot(db, admin_client, staff_clien
         staff_client("sales").post("/admin/messages/test", data={"address": "a@b.pl"}).status_code
         == 403
     )
+
+
+def test_register_filters_by_customer_and_date_and_exports(db, admin_client):
+    customer = make_customer(name="Hurtownia Żółw sp. z o.o.")
+    make_message(subject="Do żółwia", customer_id=customer.id)
+    make_message(subject="Do kogoś innego")
+    db.session.commit()
+    html = admin_client.get("/admin/messages/?flt0_3=Żółw").get_data(as_text=True)
+    assert "Do żółwia" in html and "Do kogoś innego" not in html
+    today = __import__("datetime").date.today().isoformat()
+    html = admin_client.get(f"/admin/messages/?flt0_5={today}+to+{today}").get_data(as_text=True)
+    assert "Do żółwia" in html
+    resp = admin_client.get("/admin/messages/export/xlsx/")
+    assert resp.status_code == 200 and resp.data[:2] == b"PK"
+    csv = admin_client.get("/admin/messages/export/csv/").get_data(as_text=True)
+    assert "Hurtownia Żółw sp. z o.o." in csv
