@@ -25,35 +25,32 @@ from models.discount_codes import (
 from reports.discount_codes import codes_csv, codes_xlsx
 
 log = logging.getLogger(__name__)
-#: Chunks generated again after a clash before the job gives up (and is retried later).
-MAX_CLASHES = 5
 
 
 def generate_codes(batch_id: int) -> None:
     """Store the batch's remaining codes, one committed chunk at a time (progress shows).
 
-    Resumes where a previous run stopped; a finished batch is left alone. A chunk that
-    clashes with an existing code (rare) is rolled back and generated again.
+    Resumes where a previous run stopped; a finished batch is left alone. A chunk is one
+    COPY; if it clashes with an existing code (rare) it is rolled back and stored again
+    the careful way, replacing only the clashing codes.
     """
-    clashes = 0
+    fast = True
     while True:
         batch = db.session.get(DiscountCodeBatch, batch_id)
         if batch is None or batch.status != BatchStatus.GENERATING:
             return
         try:
-            done = generate_next_chunk(batch, SYSTEM, savepoint=False)
+            done = generate_next_chunk(batch, SYSTEM, fast=fast)
             db.session.commit()
         except CodeClash:
             db.session.rollback()
-            clashes += 1
-            if clashes <= MAX_CLASHES:
-                continue
-            _record_error(batch_id, RuntimeError("codes keep clashing with existing ones"))
-            raise
+            fast = False
+            continue
         except Exception as exc:
             db.session.rollback()
             _record_error(batch_id, exc)
             raise
+        fast = True
         heartbeat()
         if done:
             return

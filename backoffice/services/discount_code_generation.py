@@ -29,14 +29,34 @@ GUESS_FACTOR = 100_000
 COPY_SQL = "COPY discount_codes (batch_id, code) FROM STDIN"
 
 
-def random_characters(count: int) -> str:
-    """``count`` uniformly random characters of the code alphabet."""
+def random_bytes(count: int) -> bytes:
+    """``count`` uniformly random characters of the code alphabet, as ASCII bytes."""
     out = bytearray()
     while len(out) < count:
         missing = count - len(out)
         raw = os.urandom(missing * 256 // _KEEP + 16)
         out += raw.translate(_TABLE, _DROP)
-    return out[:count].decode("ascii")
+    return bytes(out[:count])
+
+
+def random_characters(count: int) -> str:
+    """``count`` uniformly random characters of the code alphabet."""
+    return random_bytes(count).decode("ascii")
+
+
+def copy_block(batch_id: int, count: int, length: int, prefix: str) -> bytes:
+    """COPY text of ``count`` random codes, built without a Python object per code.
+
+    A template line is repeated and each character column is filled with one strided
+    slice assignment. Duplicates are not removed here: the unique constraint refuses them.
+    """
+    head = f"{batch_id}\t{prefix}".encode("ascii")
+    width = len(head) + length + 1
+    block = bytearray((head + b"?" * length + b"\n") * count)
+    chars = random_bytes(count * length)
+    for column in range(length):
+        block[len(head) + column :: width] = chars[column::length]
+    return bytes(block)
 
 
 def random_codes(count: int, length: int, prefix: str = "") -> list[str]:
@@ -60,17 +80,32 @@ class CodeClash(Exception):
     """A generated code already exists; the transaction must be rolled back and retried."""
 
 
-def store_codes(
-    batch_id: int, codes: list[str], length: int, prefix: str, *, savepoint: bool = True
-) -> list[str]:
-    """Insert ``codes`` into the batch; returns the codes stored.
+def store_random_codes(batch_id: int, count: int, length: int, prefix: str) -> None:
+    """The fast path of a job's chunk: ``count`` new random codes, no savepoint.
 
-    With ``savepoint`` (inside a caller's transaction) a clash rolls back to a savepoint and
-    only the clashing codes are replaced. Without it (a job's own chunk transaction, the
-    fast path) a clash raises CodeClash: roll back and generate the chunk again.
+    Raises CodeClash if one of them exists already (roll back, then use ``store_codes``).
+    """
+    try:
+        if db.session.connection().dialect.name == "postgresql":
+            raw = db.session.connection().connection.driver_connection
+            with raw.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
+                copy.write(copy_block(batch_id, count, length, prefix))
+        else:
+            _executemany(batch_id, random_codes(count, length, prefix))
+    except Exception as exc:
+        if _is_unique_violation(exc):
+            raise CodeClash(str(exc)) from exc
+        raise
+
+
+def store_codes(batch_id: int, codes: list[str], length: int, prefix: str) -> list[str]:
+    """Insert ``codes`` into the batch inside a savepoint; returns the codes stored.
+
+    A clash with an existing code rolls back to the savepoint and only the clashing codes
+    are replaced, so this works inside any caller's transaction.
     """
     while True:
-        clashes = _insert(batch_id, codes, savepoint)
+        clashes = _insert(batch_id, codes)
         if not clashes:
             return codes
         fresh = iter(random_codes(len(clashes) * 2, length, prefix))
@@ -84,25 +119,17 @@ def store_codes(
         codes = replaced
 
 
-def _insert(batch_id: int, codes: list[str], savepoint: bool) -> set[str]:
+def _insert(batch_id: int, codes: list[str]) -> set[str]:
     """Store all codes, or nothing and return those that already exist."""
     postgres = db.session.connection().dialect.name == "postgresql"
-    write = _copy if postgres else _executemany
-    if not savepoint:
-        try:
-            write(batch_id, codes)
-        except Exception as exc:
-            if _is_unique_violation(exc):
-                raise CodeClash(str(exc)) from exc
-            raise
-        return set()
     try:
         with db.session.begin_nested():
-            write(batch_id, codes)
+            (_copy if postgres else _executemany)(batch_id, codes)
     except Exception as exc:
-        if not _is_unique_violation(exc):
+        clashes = _existing(codes) if _is_unique_violation(exc) else set()
+        if not clashes:
             raise
-        return _existing(codes)
+        return clashes
     return set()
 
 

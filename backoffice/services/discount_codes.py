@@ -28,7 +28,12 @@ from backoffice.services.discount_code_assignment import (
     assign_to_group,
 )
 from backoffice.services.discount_code_checkout import release_order_codes
-from backoffice.services.discount_code_generation import min_length, random_codes, store_codes
+from backoffice.services.discount_code_generation import (
+    min_length,
+    random_codes,
+    store_codes,
+    store_random_codes,
+)
 from models.customers import Customer, CustomerGroup
 from models.discount_codes import (
     BatchSource,
@@ -235,13 +240,13 @@ def start_generation(batch: DiscountCodeBatch) -> None:
 
 
 def generate_next_chunk(
-    batch: DiscountCodeBatch, actor: Actor, size: int = CHUNK, *, savepoint: bool = True
+    batch: DiscountCodeBatch, actor: Actor, size: int = CHUNK, *, fast: bool = False
 ) -> bool:
     """Store up to ``size`` more codes under the batch's row lock; True when complete.
 
     Safe to run twice at once (the lock serialises) and to resume after a crash (it
-    continues from the number of codes already stored). ``savepoint=False`` is the job's
-    fast path: a clash with an existing code raises CodeClash (roll back and call again).
+    continues from the number of codes already stored). ``fast`` is the job's path: one
+    COPY without a savepoint; a clash raises CodeClash (roll back and call again without).
     """
     db.session.execute(
         select(DiscountCodeBatch.id).where(DiscountCodeBatch.id == batch.id).with_for_update()
@@ -249,8 +254,11 @@ def generate_next_chunk(
     db.session.refresh(batch)
     todo = min(size, batch.count - batch.generated)
     if todo > 0:
-        codes = random_codes(todo, batch.code_length, batch.prefix)
-        store_codes(batch.id, codes, batch.code_length, batch.prefix, savepoint=savepoint)
+        length, prefix = batch.code_length, batch.prefix
+        if fast:
+            store_random_codes(batch.id, todo, length, prefix)
+        else:
+            store_codes(batch.id, random_codes(todo, length, prefix), length, prefix)
         batch.generated += todo
     if batch.generated >= batch.count and batch.status == BatchStatus.GENERATING:
         batch.status, batch.error = BatchStatus.READY, None

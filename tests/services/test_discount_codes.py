@@ -103,19 +103,19 @@ def test_a_big_batch_is_generated_by_a_job_in_chunks(db, run_jobs, monkeypatch):
 
 
 @pytest.mark.committed
-def test_a_job_chunk_that_clashes_is_rolled_back_and_generated_again(db, run_jobs, monkeypatch):
+def test_a_job_chunk_that_clashes_is_rolled_back_and_stored_carefully(db, run_jobs, monkeypatch):
     first = batch(count=2)
     db.session.commit()
     taken = discount_codes_of(first)
-    real, calls = generation.random_codes, []
+    real, calls = generation.random_bytes, []
 
-    def clashing_once(count, length, prefix=""):
+    def clashing_once(count):
         calls.append(count)
-        codes = real(count, length, prefix)
-        return [taken[0], *codes[1:]] if len(calls) == 1 else codes
+        chars = real(count)
+        return taken[0].encode() + chars[10:] if len(calls) == 1 else chars
 
     monkeypatch.setattr(discount_codes, "INLINE_LIMIT", 1)
-    monkeypatch.setattr(discount_codes, "random_codes", clashing_once)
+    monkeypatch.setattr(generation, "random_bytes", clashing_once)
     second = batch(count=5)
     db.session.commit()
     run_jobs()
@@ -123,6 +123,14 @@ def test_a_job_chunk_that_clashes_is_rolled_back_and_generated_again(db, run_job
     codes = discount_codes_of(second)
     assert second.status == BatchStatus.READY and len(set(codes)) == 5
     assert taken[0] not in codes and len(calls) == 2
+
+
+def test_copy_block_lines_hold_the_batch_and_a_prefixed_code():
+    block = generation.copy_block(42, 1000, 8, "PL-").decode()
+    lines = block.splitlines()
+    assert len(lines) == 1000 and block.endswith("\n")
+    assert all(line.startswith("42\tPL-") and len(line) == 14 for line in lines)
+    assert set("".join(line[6:] for line in lines)) <= set(CODE_ALPHABET)
 
 
 @pytest.mark.parametrize(
