@@ -119,28 +119,9 @@ def create_batch(actor: Actor, spec: BatchSpec) -> DiscountCodeBatch:
     customers = _load(Customer, spec.customer_ids, "customer_ids", spec)
     if spec.errors:
         raise ValidationFailed(next(iter(spec.errors.values()))[0], errors=spec.errors)
-    batch = DiscountCodeBatch(
-        name=spec.name.strip(),
-        external_id=spec.external_id or None,
-        source=spec.source,
-        prefix=spec.prefix,
-        code_length=spec.code_length,
-        count=spec.count,
-        kind=DiscountKind(spec.kind),
-        value=spec.value,
-        max_discount=spec.max_discount,
-        min_order_value=spec.min_order_value,
-        valid_from=spec.valid_from,
-        valid_to=spec.valid_to,
-        usage_limit_total=spec.usage_limit_total,
-        usage_limit_per_customer=spec.usage_limit_per_customer,
-        first_order_only=spec.first_order_only,
-        customer_groups=groups,
-        product_groups=product_groups,
-        pending_assignees=[c.id for c in customers] or None,
-        notes=spec.notes,
-        created_by=actor.label[:300],
-    )
+    batch = _new_batch(spec, actor)
+    batch.customer_groups, batch.product_groups = groups, product_groups
+    batch.pending_assignees = [c.id for c in customers] or None
     db.session.add(batch)
     db.session.flush()
     record(actor, "discount_batch.create", batch, summary=batch.name, changes=_summary(batch))
@@ -149,6 +130,31 @@ def create_batch(actor: Actor, spec: BatchSpec) -> DiscountCodeBatch:
     else:
         start_generation(batch)
     return batch
+
+
+def _new_batch(spec: BatchSpec, actor: Actor) -> DiscountCodeBatch:
+    simple = (
+        "source",
+        "prefix",
+        "code_length",
+        "count",
+        "value",
+        "max_discount",
+        "min_order_value",
+        "valid_from",
+        "valid_to",
+        "usage_limit_total",
+        "usage_limit_per_customer",
+        "first_order_only",
+        "notes",
+    )
+    return DiscountCodeBatch(
+        name=spec.name.strip(),
+        external_id=spec.external_id or None,
+        kind=DiscountKind(spec.kind),
+        created_by=actor.label[:300],
+        **{name: getattr(spec, name) for name in simple},
+    )
 
 
 def validate_spec(spec: BatchSpec) -> None:

@@ -106,16 +106,7 @@ def request_reward(
     if not reward.available_on(warsaw_day(None)):
         raise Conflict(_("This reward is not available at the moment."), field="reward")
     points = reward.points_price * quantity
-    lock_account(customer.id)
-    if (available := balance(customer.id)) < points:
-        raise Conflict(
-            _(
-                "Not enough points: the balance is %(balance)s and %(points)s are needed.",
-                balance=available,
-                points=points,
-            ),
-            field="quantity",
-        )
+    _check_balance(customer.id, points)
     _take_stock(reward, quantity)
     redemption = RewardRedemption(
         customer=customer,
@@ -125,8 +116,8 @@ def request_reward(
         requested_via=via,
         requested_by=actor.label[:300],
         portal_user_id=getattr(portal_user, "id", None),
-        shipping_address=(shipping_address or "").strip() or None,
-        customer_note=(note or "").strip() or None,
+        shipping_address=_text(shipping_address),
+        customer_note=_text(note),
     )
     db.session.add(redemption)
     db.session.flush()
@@ -136,6 +127,24 @@ def request_reward(
     record(actor, "redemption.request", redemption, summary=f"{reward.name} × {quantity}")
     _notify(actor, redemption, "loyalty.redemption_requested")
     return redemption
+
+
+def _check_balance(customer_id: int, points: int) -> None:
+    """Lock the account and refuse before touching stock when the points do not suffice."""
+    lock_account(customer_id)
+    if (available := balance(customer_id)) < points:
+        raise Conflict(
+            _(
+                "Not enough points: the balance is %(balance)s and %(points)s are needed.",
+                balance=available,
+                points=points,
+            ),
+            field="quantity",
+        )
+
+
+def _text(value: str | None) -> str | None:
+    return (value or "").strip() or None
 
 
 def _check_quantity(reward: Reward, quantity) -> int:

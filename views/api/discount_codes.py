@@ -76,30 +76,9 @@ def _ids(model, columns: tuple[str, ...], values: list[str], field: str, errors:
     return ids
 
 
-@api_route(
-    "/discount-code-batches",
-    methods=["POST"],
-    scopes=["erp"],
-    body=BatchIn,
-    response=BatchOut,
-    status=201,
-    tag=TAG,
-    responses={200: "A batch with this external_id exists already: it is returned unchanged."},
-)
-def create_discount_code_batch(body: BatchIn):
-    """Create a batch of discount codes.
-
-    Up to 2,000 codes are ready in the answer; bigger batches (up to 1,000,000) are
-    generated in the background: poll the batch until ``status`` is ``ready``.
-    """
-    if body.external_id:
-        existing = db.session.scalar(
-            select(DiscountCodeBatch).where(DiscountCodeBatch.external_id == body.external_id)
-        )
-        if existing is not None:
-            return _batch_out(existing), 200
-    errors: dict[str, list[str]] = {}
-    spec = service.BatchSpec(
+def _spec(body: BatchIn, errors: dict) -> service.BatchSpec:
+    """The request as a BatchSpec; unknown groups and customers are noted in ``errors``."""
+    return service.BatchSpec(
         name=body.name,
         count=body.count,
         kind=body.kind,
@@ -126,6 +105,32 @@ def create_discount_code_batch(body: BatchIn):
         notes=body.notes,
         source=BatchSource.API,
     )
+
+
+@api_route(
+    "/discount-code-batches",
+    methods=["POST"],
+    scopes=["erp"],
+    body=BatchIn,
+    response=BatchOut,
+    status=201,
+    tag=TAG,
+    responses={200: "A batch with this external_id exists already: it is returned unchanged."},
+)
+def create_discount_code_batch(body: BatchIn):
+    """Create a batch of discount codes.
+
+    Up to 2,000 codes are ready in the answer; bigger batches (up to 1,000,000) are
+    generated in the background: poll the batch until ``status`` is ``ready``.
+    """
+    if body.external_id:
+        existing = db.session.scalar(
+            select(DiscountCodeBatch).where(DiscountCodeBatch.external_id == body.external_id)
+        )
+        if existing is not None:
+            return _batch_out(existing), 200
+    errors: dict[str, list[str]] = {}
+    spec = _spec(body, errors)
     service.validate_spec(spec)
     errors.update(spec.errors)
     if errors:
