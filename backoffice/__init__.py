@@ -128,4 +128,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _writing_request() else "BEGIN")
+
+
+def _writing_request() -> bool:
+    """A POST/PUT/PATCH/DELETE request takes SQLite's write lock when its transaction begins.
+
+    A deferred transaction that reads and then writes fails at once with "database is
+    locked" if another connection committed in between (WAL snapshot); an IMMEDIATE one
+    waits its turn (busy_timeout) instead. Reads and jobs stay deferred, so they never
+    hold the lock while waiting for anything else.
+    """
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
