@@ -64,6 +64,14 @@ class Report:
     report_key: str | None = None
     hard: bool = False
     at: dt.datetime | None = None
+    #: The Message-ID of the reported mail when it is not a register row's (e.g. a
+    #: newsletter's ``<nl-…>``): such a report is never pinned on another message.
+    original_message_id: str | None = None
+
+
+#: Handlers ``handler(report, event)`` (dotted names) told about every stored report, for
+#: modules that send mail outside the register (newsletters); each decides if it is theirs.
+REPORT_HANDLERS = ("backoffice.services.newsletter_tracking.handle_delivery_report",)
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -93,6 +101,8 @@ def find_message(report: Report) -> Message | None:
             .order_by(Message.id.desc())
             .limit(1)
         )
+    if report.original_message_id and our_message_id(report.original_message_id) is None:
+        return None  # about mail another module sent (see REPORT_HANDLERS)
     if report.recipient and report.channel == Channel.EMAIL:
         return db.session.scalar(
             select(Message)
@@ -130,7 +140,16 @@ def record_report(report: Report, actor: Actor = SYSTEM) -> DeliveryEvent | None
     if message is not None:
         _apply(message, report, event)
     _suppress_if_needed(report, event, message, actor)
+    _tell_handlers(report, event)
     return event
+
+
+def _tell_handlers(report: Report, event: DeliveryEvent) -> None:
+    import importlib
+
+    for name in REPORT_HANDLERS:
+        module, _dot, func = name.rpartition(".")
+        getattr(importlib.import_module(module), func)(report, event)
 
 
 def _apply(message: Message, report: Report, event: DeliveryEvent) -> None:
@@ -189,6 +208,7 @@ def report_from_bounce(bounce: Bounce, source: str) -> Report:
         detail=bounce.diagnostic,
         report_key=key,
         hard=bounce.is_hard,
+        original_message_id=bounce.original_message_id,
     )
 
 
@@ -229,6 +249,7 @@ def reports_from_webhook(channel: Channel, payload: dict) -> list[Report]:
             kind = DeliveryEventKind.OTHER
         raw_id = item.get("message_id")
         message_id = raw_id if isinstance(raw_id, int) else our_message_id(str(raw_id or ""))
+        foreign = raw_id if isinstance(raw_id, str) and "@" in raw_id and message_id is None else None
         at = _parse_time(item.get("at"))
         reports.append(
             Report(
@@ -243,6 +264,7 @@ def reports_from_webhook(channel: Channel, payload: dict) -> list[Report]:
                 report_key=f"webhook:{channel.value}:{item['id']}" if item.get("id") else None,
                 hard=bool(item.get("hard", str(item.get("code", "")).startswith("5"))),
                 at=at,
+                original_message_id=foreign,
             )
         )
     return reports
