@@ -187,49 +187,49 @@ def _cell(value):
 def render_return_register(rows: list[RegisterRow], texts: dict, locale: str = "pl") -> bytes:
     """XLSX bytes; ``texts`` gives the sheet titles (``returns_sheet``, ``lines_sheet``)."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     lang = "en" if locale == "en" else "pl"
     wb = Workbook()
-    sheets = [
-        (
-            wb.active,
-            texts.get("returns_sheet", "Zwroty"),
-            RETURN_HEADERS[lang],
-            [_return_values(r) for r in rows],
-            RETURN_DATE_COLUMNS,
-        ),
-        (
-            wb.create_sheet(),
-            texts.get("lines_sheet", "Pozycje"),
-            LINE_HEADERS[lang],
-            [_line_values(r, line) for r in rows for line in r.lines],
-            (),
-        ),
-    ]
-    for ws, title, headers, values, date_columns in sheets:
-        ws.title = str(title)[:31]
-        ws.append(list(headers))
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        widths = [len(h) for h in headers]
-        for raw in values:
-            cells = [_cell(v) for v in raw]
-            ws.append(cells)
-            for i, v in enumerate(cells):
-                widths[i] = max(widths[i], min(len(str(v)) if v is not None else 0, 50))
-        for i, width in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = width + 2
-        for col in date_columns:
-            for (cell,) in ws.iter_rows(
-                min_row=2, max_row=len(values) + 1, min_col=col, max_col=col
-            ):
-                if cell.value is not None:
-                    cell.number_format = "yyyy-mm-dd hh:mm"
-        ws.freeze_panes = "A2"
-        if values:
-            ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(values) + 1}"
+    _write_sheet(
+        wb.active,
+        texts.get("returns_sheet", "Zwroty"),
+        RETURN_HEADERS[lang],
+        [_return_values(r) for r in rows],
+        RETURN_DATE_COLUMNS,
+    )
+    _write_sheet(
+        wb.create_sheet(),
+        texts.get("lines_sheet", "Pozycje"),
+        LINE_HEADERS[lang],
+        [_line_values(r, line) for r in rows for line in r.lines],
+        (),
+    )
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _write_sheet(ws, title, headers, values, date_columns) -> None:
+    """Bold frozen header, auto filter, widths from the content, dates formatted."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    ws.title = str(title)[:31]
+    ws.append(list(headers))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    widths = [len(h) for h in headers]
+    for raw in values:
+        cells = [_cell(v) for v in raw]
+        ws.append(cells)
+        for i, v in enumerate(cells):
+            widths[i] = max(widths[i], min(len(str(v)) if v is not None else 0, 50))
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width + 2
+    for col in date_columns:
+        for (cell,) in ws.iter_rows(min_row=2, max_row=len(values) + 1, min_col=col, max_col=col):
+            if cell.value is not None:
+                cell.number_format = "yyyy-mm-dd hh:mm"
+    ws.freeze_panes = "A2"
+    if values:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(values) + 1}"

@@ -155,20 +155,7 @@ def approve_application(
     _require_pending(application)
     customer = customer or _customer_for(actor, application)
     grant = application.wants_returns if can_file_returns is None else bool(can_file_returns)
-    first_user = not db.session.scalar(
-        select(func.count()).select_from(PortalUser).where(PortalUser.customer_id == customer.id)
-    )
-    user = create_portal_user(
-        actor,
-        email=application.email,
-        name=application.contact_name,
-        password=secrets.token_urlsafe(24),  # unusable until the applicant sets their own
-        customer=customer,
-        can_file_returns=grant,
-        is_company_admin=first_user,
-        phone=application.phone,
-        locale=application.locale,
-    )
+    user = _portal_user_for(actor, application, customer, grant)
     application.status = ApplicationStatus.APPROVED
     application.customer, application.portal_user = customer, user
     application.decided_at = utcnow()
@@ -182,6 +169,26 @@ def approve_application(
     )
     _mail(actor, application, "approved", set_password_url=password_link(user), returns=grant)
     return user
+
+
+def _portal_user_for(
+    actor: Actor, application: AccountApplication, customer: Customer, returns: bool
+) -> PortalUser:
+    """The applicant's portal account; the company's first user administers its users."""
+    first_user = not db.session.scalar(
+        select(func.count()).select_from(PortalUser).where(PortalUser.customer_id == customer.id)
+    )
+    return create_portal_user(
+        actor,
+        email=application.email,
+        name=application.contact_name,
+        password=secrets.token_urlsafe(24),  # unusable until the applicant sets their own
+        customer=customer,
+        can_file_returns=returns,
+        is_company_admin=first_user,
+        phone=application.phone,
+        locale=application.locale,
+    )
 
 
 def _customer_for(actor: Actor, application: AccountApplication) -> Customer:

@@ -175,13 +175,7 @@ def line_summaries(note_ids: list[int]) -> list[LineSummary]:
     if not note_ids:
         return []
     of_notes = DeliveryNoteLine.delivery_note_id.in_(note_ids)
-    active = (
-        select(ReturnLine.delivery_note_line_id, ReturnLine.quantity, ReturnLine.serial_number)
-        .join(ReturnRequest, ReturnRequest.id == ReturnLine.return_id)
-        .join(DeliveryNoteLine, DeliveryNoteLine.id == ReturnLine.delivery_note_line_id)
-        .where(of_notes, *_active_lines_filter())
-        .subquery()
-    )
+    active = _active_lines_of(of_notes)
     held = (
         select(
             active.c.delivery_note_line_id.label("line_id"),
@@ -212,6 +206,17 @@ def line_summaries(note_ids: list[int]) -> list[LineSummary]:
     position = {note_id: i for i, note_id in enumerate(note_ids)}
     rows.sort(key=lambda r: (position[r[0]], r[2]))
     return [LineSummary(*r[:9], Decimal(r[9]), Decimal(r[10]), serials.get(r[1], [])) for r in rows]
+
+
+def _active_lines_of(of_notes):
+    """A subquery of the active return lines (quantity, serial) on the notes' lines."""
+    return (
+        select(ReturnLine.delivery_note_line_id, ReturnLine.quantity, ReturnLine.serial_number)
+        .join(ReturnRequest, ReturnRequest.id == ReturnLine.return_id)
+        .join(DeliveryNoteLine, DeliveryNoteLine.id == ReturnLine.delivery_note_line_id)
+        .where(of_notes, *_active_lines_filter())
+        .subquery()
+    )
 
 
 def _available_serials(of_notes, active) -> dict[int, list[str]]:

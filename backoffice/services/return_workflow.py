@@ -184,6 +184,25 @@ def resolve_return(
     (``service_tickets.create_ticket_from_return_line``) in the same transaction.
     """
     _require(rr, ReturnStatus.RESOLVED)
+    lines = _set_dispositions(rr, resolutions)
+    for line in lines.values():
+        if line.disposition == Disposition.REPAIR and line.service_ticket_id is None:
+            _hand_over_to_service(actor, line)
+    rr.status, rr.resolved_at, rr.resolution_notes = ReturnStatus.RESOLVED, utcnow(), _clean(notes)
+    add_event(actor, rr, "resolved", note=rr.resolution_notes)
+    audit.record(
+        actor,
+        "return.resolve",
+        rr,
+        changes={str(ln.line_no): ln.disposition.value for ln in lines.values()},
+    )
+    notify_customer(actor, rr, "resolved")
+    if inform_account_manager:
+        notify_account_manager(actor, rr, "resolved")
+
+
+def _set_dispositions(rr: ReturnRequest, resolutions: dict[int, Resolution]) -> dict:
+    """Give every accepted line its disposition; ValidationFailed lists the lines without."""
     lines = _line_map(rr, resolutions, accepted_only=True)
     errors: dict[str, list[str]] = {}
     for line_id, line in lines.items():
@@ -201,20 +220,7 @@ def resolve_return(
         line.resolution_reference = _clean(choice.reference, 64)
     if errors:
         raise ValidationFailed(_("Choose a disposition for every accepted line."), errors=errors)
-    for line in lines.values():
-        if line.disposition == Disposition.REPAIR and line.service_ticket_id is None:
-            _hand_over_to_service(actor, line)
-    rr.status, rr.resolved_at, rr.resolution_notes = ReturnStatus.RESOLVED, utcnow(), _clean(notes)
-    add_event(actor, rr, "resolved", note=rr.resolution_notes)
-    audit.record(
-        actor,
-        "return.resolve",
-        rr,
-        changes={str(ln.line_no): ln.disposition.value for ln in lines.values()},
-    )
-    notify_customer(actor, rr, "resolved")
-    if inform_account_manager:
-        notify_account_manager(actor, rr, "resolved")
+    return lines
 
 
 def _hand_over_to_service(actor: Actor, line: ReturnLine) -> None:

@@ -27,6 +27,7 @@ from backoffice.extensions import db
 from backoffice.services import audit, return_quantities, uploads
 from backoffice.services.return_lines import build_lines
 from backoffice.services.return_notices import notify_customer
+from backoffice.validators import normalise_email, normalise_phone
 from models.base import utcnow
 from models.customers import Customer
 from models.delivery_notes import DeliveryNote
@@ -115,13 +116,8 @@ def file_return(
     keyed ``lines.<i>.<field>``) when the window has passed, a quantity is over what is
     returnable, a serial number is missing or was not delivered, or a reason is missing.
     """
-    if note.customer_id != customer.id:
-        raise NotFound(_("Delivery note not found."), field="delivery_note")
-    _check_window(note)
-    if len(files) > MAX_FILES_PER_RETURN:
-        raise ValidationFailed(
-            _("At most %(n)d files may be attached.", n=MAX_FILES_PER_RETURN), field="files"
-        )
+    _check_can_file(customer, note, len(files))
+    contact = _contact(draft)
     lines = build_lines(note, draft)
     rr = ReturnRequest(
         number=next_return_number(),
@@ -131,27 +127,47 @@ def file_return(
         channel=channel,
         filed_by=filed_by,
         filed_by_label=actor.label[:300],
-        contact_name=_clean(draft.contact_name, 200),
-        contact_email=_clean(draft.contact_email, 254),
-        contact_phone=_clean(draft.contact_phone, 32),
         customer_notes=_clean(draft.notes, 5000),
         waybill_number=_clean(draft.waybill_number, 64),
         lines=lines,
+        **contact,
     )
     db.session.add(rr)
     db.session.flush()
     for checked, kind in files:
         _store_file(actor, rr, checked, kind)
     add_event(actor, rr, "submitted", note=rr.customer_notes)
-    audit.record(
-        actor,
-        "return.submit",
-        rr,
-        summary=rr.number,
-        changes={"lines": [[ln.delivery_note_line_id, ln.quantity] for ln in lines]},
-    )
+    changes = {"lines": [[ln.delivery_note_line_id, ln.quantity] for ln in lines]}
+    audit.record(actor, "return.submit", rr, summary=rr.number, changes=changes)
     notify_customer(actor, rr, "submitted")
     return rr
+
+
+def _contact(draft: ReturnDraft) -> dict:
+    """The return's contact person, e-mail and phone checked (all optional)."""
+    errors: dict[str, list[str]] = {}
+    values = {"contact_name": _clean(draft.contact_name, 200)}
+    for key, check in (
+        ("contact_email", lambda v: normalise_email(v, field="contact_email", required=False)),
+        ("contact_phone", lambda v: normalise_phone(v, field="contact_phone")),
+    ):
+        try:
+            values[key] = check(_clean(getattr(draft, key), 254))
+        except ValidationFailed as exc:
+            errors[key] = [exc.message]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    return values
+
+
+def _check_can_file(customer: Customer, note: DeliveryNote, file_count: int) -> None:
+    if note.customer_id != customer.id:
+        raise NotFound(_("Delivery note not found."), field="delivery_note")
+    _check_window(note)
+    if file_count > MAX_FILES_PER_RETURN:
+        raise ValidationFailed(
+            _("At most %(n)d files may be attached.", n=MAX_FILES_PER_RETURN), field="files"
+        )
 
 
 def _check_window(note: DeliveryNote) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -14,11 +13,9 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from backoffice.actors import current_actor
 from backoffice.extensions import db
 from backoffice.i18n import format_when
 from backoffice.security import safe_next
-from backoffice.services import audit
 from backoffice.services.return_texts import CHANNEL_LABELS, STATUS_LABELS, STATUS_TONES
 from backoffice.services.returns import find_by_code
 from models.returns import (
@@ -32,7 +29,7 @@ from models.returns import (
 )
 from models.users import PortalUser, Role
 from reports.return_register import RegisterLine, RegisterRow, render_return_register
-from views.admin.base import Category, ReadOnlyModelView, SecureModelView
+from views.admin.base import Category, ReadOnlyModelView
 from views.admin.dashboard import counter
 from views.admin.returns_detail import ReturnWorkflowMixin
 from views.admin.system_audit import WarsawDateBetween, WarsawDateFrom, WarsawDateTo
@@ -233,93 +230,6 @@ class ReturnQueueAdmin(ReturnListAdmin):
         return query.filter(ReturnRequest.status == ReturnStatus.SUBMITTED)
 
 
-class DictionaryAdmin(SecureModelView):
-    """A dictionary RMA officers read and administrators edit; rows are deactivated."""
-
-    roles = (Role.RMA,)
-    edit_roles = (Role.ADMIN,)
-    can_view_details = False
-    column_list = ("position", "code", "name", "name_en", "active")
-    form_columns = ("code", "name", "name_en", "position", "active")
-    column_default_sort = ("position", False)
-    column_searchable_list = ("code", "name", "name_en")
-    column_labels = {
-        "position": _l("Order"),
-        "code": _l("Code"),
-        "name": _l("Name (Polish)"),
-        "name_en": _l("Name (English)"),
-        "active": _l("Active"),
-        "requires_description": _l("Description required"),
-    }
-    column_descriptions = {
-        "code": _l("Short identifier used by the shop's API, e.g. defect."),
-        "active": _l("Inactive entries are not offered to customers any more."),
-    }
-    form_args = {"code": {"filters": [lambda v: (v or "").strip() or None]}}
-
-
-class ReturnReasonAdmin(DictionaryAdmin):
-    column_list = ("position", "code", "name", "name_en", "requires_description", "active")
-    form_columns = ("code", "name", "name_en", "requires_description", "position", "active")
-
-    def audit_name(self) -> str:
-        return "return_reason"
-
-
-class ReturnConditionAdmin(DictionaryAdmin):
-    def audit_name(self) -> str:
-        return "return_condition"
-
-
-class ReturnPermissionAdmin(ReadOnlyModelView):
-    """Which customers' portal users may file returns; grant or revoke in bulk."""
-
-    roles = (Role.RMA,)
-    can_view_details = False
-    column_list = ("name", "email", "customer", "can_file_returns", "active")
-    column_labels = {
-        "name": _l("Name"),
-        "email": _l("E-mail"),
-        "customer": _l("Customer"),
-        "customer.name": _l("Customer"),
-        "can_file_returns": _l("May file returns"),
-        "active": _l("Active"),
-    }
-    column_searchable_list = ("name", "email", "customer.name")
-    column_filters = (
-        FilterEqual(
-            PortalUser.can_file_returns,
-            _l("May file returns"),
-            options=(("1", _l("yes")), ("0", _l("no"))),
-        ),
-        "customer.name",
-    )
-    column_default_sort = ("name", False)
-
-    def scope(self, query):
-        return query.filter(PortalUser.customer_id.is_not(None))
-
-    def _set_permission(self, ids, allowed: bool) -> None:
-        users = self.scope(self.session.query(PortalUser).filter(PortalUser.id.in_(ids))).all()
-        actor = current_actor()
-        for user in users:
-            if user.can_file_returns != allowed:
-                user.can_file_returns = allowed
-                audit.record(
-                    actor, "portal.can_file_returns", user, changes={"can_file_returns": allowed}
-                )
-        db.session.commit()
-        flash(_("Saved for %(n)d user(s).", n=len(users)), "success")
-
-    @action("grant", _l("Allow filing returns"))
-    def action_grant(self, ids):
-        self._set_permission(ids, True)
-
-    @action("revoke", _l("Withdraw the permission"), _l("Withdraw the permission?"))
-    def action_revoke(self, ids):
-        self._set_permission(ids, False)
-
-
 def _count_status(status: ReturnStatus) -> int:
     return db.session.scalar(
         select(func.count()).select_from(ReturnRequest).where(ReturnRequest.status == status)
@@ -360,50 +270,35 @@ def _applications() -> int:
 def register(admin) -> None:
     """Add this module's views to the console."""
     from views.admin.returns_applications import AccountApplicationAdmin
+    from views.admin.returns_dictionaries import (
+        ReturnConditionAdmin,
+        ReturnPermissionAdmin,
+        ReturnReasonAdmin,
+    )
 
-    admin.add_view(
-        ReturnQueueAdmin(
+    views = (
+        (
+            ReturnQueueAdmin,
             ReturnRequest,
-            name=_l("New returns"),
-            category=Category.RETURNS,
-            endpoint="returns_queue",
-            url="/admin/returns/queue",
-        )
-    )
-    admin.add_view(
-        ReturnRegisterAdmin(
-            ReturnRequest,
-            name=_l("Return register"),
-            category=Category.RETURNS,
-            endpoint="returns",
-            url="/admin/returns",
-        )
-    )
-    admin.add_view(
-        ReturnReasonAdmin(
-            ReturnReason,
-            name=_l("Return reasons"),
-            category=Category.RETURNS,
-            endpoint="return_reasons",
-        )
-    )
-    admin.add_view(
-        ReturnConditionAdmin(
-            ReturnCondition,
-            name=_l("Goods conditions"),
-            category=Category.RETURNS,
-            endpoint="return_conditions",
-        )
-    )
-    admin.add_view(
-        ReturnPermissionAdmin(
+            _l("New returns"),
+            "returns_queue",
+            "/admin/returns/queue",
+        ),
+        (ReturnRegisterAdmin, ReturnRequest, _l("Return register"), "returns", "/admin/returns"),
+        (ReturnReasonAdmin, ReturnReason, _l("Return reasons"), "return_reasons", None),
+        (ReturnConditionAdmin, ReturnCondition, _l("Goods conditions"), "return_conditions", None),
+        (
+            ReturnPermissionAdmin,
             PortalUser,
-            name=_l("Return permissions"),
-            category=Category.RETURNS,
-            endpoint="return_permissions",
-            url="/admin/returns/permissions",
-        )
+            _l("Return permissions"),
+            "return_permissions",
+            "/admin/returns/permissions",
+        ),
     )
+    for view, model, name, endpoint, url in views:
+        admin.add_view(
+            view(model, name=name, category=Category.RETURNS, endpoint=endpoint, url=url)
+        )
     admin.add_view(
         AccountApplicationAdmin(
             AccountApplication,

@@ -20,6 +20,7 @@ from models.returns import ReturnCondition, ReturnReason, ReturnRequest
 from models.users import PortalUser
 from views.api.base import api_route
 from views.api.schemas_returns import (
+    ContactIn,
     Dictionaries,
     DictionaryEntry,
     ReturnablePage,
@@ -166,25 +167,31 @@ def _codes(model) -> dict[str, int]:
     return dict(rows.tuples().all())
 
 
-def _draft(note: DeliveryNote, body: ReturnIn) -> service.ReturnDraft:
-    reasons, conditions = _codes(ReturnReason), _codes(ReturnCondition)
-    errors: dict[str, list[str]] = {}
+class _Codes:
+    """Reason and condition codes of the request resolved to ids; unknown ones collected."""
 
-    def lookup(table: dict, code: str | None, key: str) -> int | None:
+    def __init__(self):
+        self.tables = {"reason": _codes(ReturnReason), "condition": _codes(ReturnCondition)}
+        self.errors: dict[str, list[str]] = {}
+
+    def id(self, kind: str, code: str | None, key: str) -> int | None:
         if code is None:
             return None
-        if code not in table:
-            errors[key] = [_("Unknown code %(code)s.", code=code)]
-        return table.get(code)
+        if code not in self.tables[kind]:
+            self.errors[key] = [_("Unknown code %(code)s.", code=code)]
+        return self.tables[kind].get(code)
 
-    default_reason = lookup(reasons, body.reason, "reason")
-    default_condition = lookup(conditions, body.condition, "condition")
+
+def _draft(note: DeliveryNote, body: ReturnIn) -> service.ReturnDraft:
+    codes = _Codes()
+    reason = codes.id("reason", body.reason, "reason")
+    condition = codes.id("condition", body.condition, "condition")
     by_no = {line.line_no: line for line in note.lines}
     lines = []
     for i, item in enumerate(body.lines):
         line = by_no.get(item.line_no)
         if line is None:
-            errors[f"lines.{i}.line_no"] = [
+            codes.errors[f"lines.{i}.line_no"] = [
                 _(
                     "Delivery note %(number)s has no line %(no)d.",
                     number=note.number,
@@ -197,22 +204,22 @@ def _draft(note: DeliveryNote, body: ReturnIn) -> service.ReturnDraft:
                 line.id,
                 item.quantity,
                 item.serial_numbers,
-                lookup(reasons, item.reason, f"lines.{i}.reason") or default_reason,
-                lookup(conditions, item.condition, f"lines.{i}.condition") or default_condition,
+                codes.id("reason", item.reason, f"lines.{i}.reason") or reason,
+                codes.id("condition", item.condition, f"lines.{i}.condition") or condition,
                 item.description,
             )
         )
-    if errors:
-        raise ValidationFailed(_("Correct the marked fields."), errors=errors)
-    contact = body.contact
+    if codes.errors:
+        raise ValidationFailed(_("Correct the marked fields."), errors=codes.errors)
+    contact = body.contact or ContactIn()
     return service.ReturnDraft(
         lines=lines,
         whole_note=body.whole_note,
-        reason_id=default_reason,
-        condition_id=default_condition,
-        contact_name=contact.name if contact else None,
-        contact_email=contact.email if contact else None,
-        contact_phone=contact.phone if contact else None,
+        reason_id=reason,
+        condition_id=condition,
+        contact_name=contact.name,
+        contact_email=contact.email,
+        contact_phone=contact.phone,
         notes=body.notes,
         waybill_number=body.waybill_number,
     )
