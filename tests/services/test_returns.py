@@ -223,3 +223,12 @@ def test_waybill_and_cancel_follow_the_status(db):
         cancel_return(actor, rr)
     with pytest.raises(InvalidTransition):
         set_waybill(actor, rr, "123")
+
+
+def test_contact_email_and_phone_are_checked(db):
+    note = make_returnable_note()
+    with pytest.raises(ValidationFailed) as err:
+        make_return(note, {1: "1"}, contact_email="nie-email", contact_phone="12")
+    assert set(err.value.errors) == {"contact_email", "contact_phone"}
+    rr = make_return(note, {1: "1"}, contact_email="Jan@Firma.PL", contact_phone="601 234 567")
+    assert (rr.contact_email, rr.contact_phone) == ("jan@firma.pl", "+48601234567")
