@@ -25,6 +25,9 @@ DEFAULTS = {
     #: Seconds one dispatch job keeps sending before it hands over to the next one.
     "MESSAGE_DISPATCH_BUDGET": 240,
     "SMTP_TIMEOUT": 30,
+    #: PostgreSQL: commit outcomes without waiting for the disk flush (faster on slow disks;
+    #: a crash of PostgreSQL itself could then resend the last fraction of a second).
+    "MESSAGE_ASYNC_COMMIT": False,
 }
 #: host:pid of this worker, kept on attempt rows.
 WORKER = f"{socket.gethostname()}:{os.getpid()}"

@@ -8,6 +8,7 @@ rides along as a data-modifying CTE of the attempt row's INSERT): one round trip
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -52,6 +53,11 @@ class OutcomeWriter:
         self.pending: Future | None = None
         if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
             self.conn = bind.connect().execution_options(isolation_level="AUTOCOMMIT")
+            if setting("MESSAGE_ASYNC_COMMIT"):
+                # Visible to every session at once, so a killed worker still loses nothing;
+                # only a crash of PostgreSQL itself could forget the last fraction of a
+                # second of outcomes — those messages would then be sent again, not lost.
+                self.conn.execute(text("SET synchronous_commit TO off"))
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outcomes")
 
     def submit(self, msg: Outgoing, result: SendResult, duration_ms: int | None) -> None:
@@ -84,6 +90,8 @@ class OutcomeWriter:
             if self.pool is not None:
                 self.pool.shutdown(wait=True)
             if self.conn is not None:
+                with contextlib.suppress(Exception):  # a broken connection is discarded anyway
+                    self.conn.execute(text("RESET synchronous_commit"))
                 self.conn.close()
             self.pool = self.conn = None
 
