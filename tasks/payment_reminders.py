@@ -14,10 +14,12 @@ import logging
 from backoffice.actors import SYSTEM
 from backoffice.errors import Conflict
 from backoffice.extensions import db
-from backoffice.queue import defer, heartbeat
+from backoffice.queue import defer
 from backoffice.schedule import Periodic
-from backoffice.services import payment_reminders  # noqa: F401 - the message events
-from backoffice.services.dunning_delivery import deliver_notice
+from backoffice.services import (
+    dunning_delivery,
+    payment_reminders,  # noqa: F401 - the message events
+)
 from backoffice.services.dunning_runs import (
     DELIVERY_CHUNK,
     finish_runs,
@@ -71,17 +73,13 @@ def _redeliver_stale(moment: dt.datetime) -> None:
 
 
 def deliver_notices(notice_ids: list[int]) -> int:
-    """Deliver planned notices, committing after each; returns how many were delivered.
+    """Deliver planned notices in one transaction; returns how many were handled.
 
-    A notice already delivered is skipped, so a retried or duplicated job sends nothing twice.
+    A notice already delivered is skipped, so a retried or duplicated job sends nothing
+    twice; a database error rolls the whole batch back and the job is retried.
     """
-    done = 0
-    for n, notice_id in enumerate(notice_ids, start=1):
-        if deliver_notice(int(notice_id)):
-            done += 1
-        db.session.commit()
-        if n % 25 == 0:
-            heartbeat()
+    done = dunning_delivery.deliver_notices([int(i) for i in notice_ids])
+    db.session.commit()
     finish_runs()
     db.session.commit()
     return done

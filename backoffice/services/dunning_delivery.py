@@ -1,6 +1,6 @@
 """Delivering one planned notice: its statement attachments and its messages.
 
-``deliver_notice`` locks the notice, leaves out documents paid since it was planned, renders
+``deliver_notices`` locks the notices, leaves out documents paid since it was planned, renders
 the optional PDF and XLSX statements (stored with their SHA-256), queues the messages through
 ``messaging.notify`` (purpose ``payment_reminders``, the contacts flagged for payment
 reminders) and marks the notice queued — all in the caller's transaction. A notice that is
@@ -10,11 +10,14 @@ not planned any more is left alone, so running a delivery twice sends nothing tw
 from __future__ import annotations
 
 import hashlib
+import logging
 from decimal import Decimal
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import selectinload
 
 from backoffice.actors import SYSTEM
 from backoffice.extensions import db
@@ -24,6 +27,7 @@ from backoffice.services.dunning_calendar import warsaw_today
 from backoffice.services.dunning_messages import THANK_YOU_EVENT, notice_context
 from backoffice.services.uploads import store_bytes
 from models.base import utcnow
+from models.customers import Customer
 from models.messaging import Channel, Purpose
 from models.payment_reminders import (
     NoticeKind,
@@ -35,23 +39,84 @@ from models.receivables import Receivable
 from reports.statement_pdf import Statement, StatementRow, render_statement_pdf
 from reports.statement_xlsx import render_statement_xlsx
 
+log = logging.getLogger(__name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def deliver_notices(notice_ids: list[int]) -> int:
+    """Queue the messages of the planned notices among ``notice_ids``; how many were done.
+
+    The notices are locked (others' locks skipped: a duplicate job leaves them alone) and
+    loaded with their items, customers and contacts in a few queries. Notices no longer
+    planned are left alone. No commit: the caller commits the batch (or rolls it back).
+    """
+    notices = _lock_planned(notice_ids)
+    if not notices:
+        return 0
+    open_ids = _open_receivables([i.receivable_id for n in notices for i in n.items])
+    profile = get_profile()
+    for notice in notices:
+        try:
+            with db.session.begin_nested():
+                deliver_one(notice, open_ids, profile)
+        except OperationalError:
+            raise  # the database: the whole job is retried
+        except Exception as exc:  # noqa: BLE001 - e.g. a broken template: shown in the register
+            log.exception("payment notice %s could not be delivered", notice.id)
+            _close(notice, NoticeStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000])
+    return len(notices)
+
+
 def deliver_notice(notice_id: int) -> bool:
-    """Queue the messages of a planned notice; False when it was not planned (any more)."""
-    notice = db.session.scalar(
-        select(PaymentNotice).where(PaymentNotice.id == notice_id).with_for_update()
+    """Queue one planned notice's messages; False when it was not planned (any more)."""
+    return deliver_notices([notice_id]) == 1
+
+
+def _lock_planned(notice_ids: list[int]) -> list[PaymentNotice]:
+    return list(
+        db.session.scalars(
+            select(PaymentNotice)
+            .where(PaymentNotice.id.in_(notice_ids), PaymentNotice.status == NoticeStatus.PLANNED)
+            .options(
+                selectinload(PaymentNotice.items),
+                selectinload(PaymentNotice.stage),
+                selectinload(PaymentNotice.customer).selectinload(Customer.contacts),
+                selectinload(PaymentNotice.customer).selectinload(Customer.addresses),
+            )
+            .order_by(PaymentNotice.id)
+            .with_for_update(of=PaymentNotice, skip_locked=True)
+        )
     )
-    if notice is None or notice.status != NoticeStatus.PLANNED:
-        return False
-    rows = _still_open_rows(notice)
+
+
+def _open_receivables(ids: list[int]) -> set[int]:
+    out: set[int] = set()
+    for start in range(0, len(ids), 5000):
+        out.update(
+            db.session.scalars(
+                select(Receivable.id).where(
+                    Receivable.id.in_(ids[start : start + 5000]),
+                    Receivable.is_open.is_(True),
+                    Receivable.amount > Receivable.paid_amount,
+                )
+            )
+        )
+    return out
+
+
+def deliver_one(notice: PaymentNotice, open_ids: set[int], profile) -> None:
+    """Attachments, messages and the new status of one locked, planned notice."""
+    rows = [
+        item.as_row()
+        for item in notice.items
+        if notice.kind == NoticeKind.THANK_YOU or item.receivable_id in open_ids
+    ]
     if not rows:
         _close(notice, NoticeStatus.SKIPPED, "paid before sending")
-        return True
+        return
     channels = _channels(notice)
     attachments = _attachments(notice, rows) if Channel.EMAIL in channels else []
-    context = notice_context(notice, rows, bool(attachments))
+    context = notice_context(notice, rows, bool(attachments), profile)
     written = 0
     for channel, event in channels.items():
         written += len(
@@ -73,34 +138,12 @@ def deliver_notice(notice_id: int) -> bool:
         _close(notice, NoticeStatus.QUEUED, None)
     else:
         _close(notice, NoticeStatus.SKIPPED, "no recipient")
-    return True
 
 
 def _close(notice: PaymentNotice, status: NoticeStatus, reason: str | None) -> None:
     notice.status = status
     notice.reason = reason
     notice.delivered_at = utcnow()
-
-
-def _still_open_rows(notice: PaymentNotice) -> list[dict]:
-    """The notice's rows; for reminders and notices only documents still unpaid."""
-    rows = []
-    open_ids = set()
-    if notice.kind != NoticeKind.THANK_YOU:
-        ids = [i.receivable_id for i in notice.items]
-        open_ids = set(
-            db.session.scalars(
-                select(Receivable.id).where(
-                    Receivable.id.in_(ids),
-                    Receivable.is_open.is_(True),
-                    Receivable.amount > Receivable.paid_amount,
-                )
-            )
-        )
-    for item in notice.items:
-        if notice.kind == NoticeKind.THANK_YOU or item.receivable_id in open_ids:
-            rows.append(item.as_row())
-    return rows
 
 
 def _channels(notice: PaymentNotice) -> dict[Channel, str]:

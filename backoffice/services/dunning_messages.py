@@ -65,10 +65,10 @@ def rows_context(rows: list[dict], kind: str, today: dt.date) -> dict:
     }
 
 
-def notice_context(notice: PaymentNotice, rows: list[dict], attached: bool) -> dict:
+def notice_context(notice: PaymentNotice, rows: list[dict], attached: bool, profile=None) -> dict:
     """What the templates of one notice's messages can use."""
     customer = notice.customer
-    profile = get_profile()
+    profile = profile or get_profile()
     return {
         **rows_context(rows, notice.kind.value, warsaw_today()),
         "customer": {

@@ -3,10 +3,10 @@
 Planning (``plan_run``) takes the settings row lock (runs never overlap), selects the due
 set with one query, groups it per customer and stage, and writes the run, the notices and
 their items in bulk — all or nothing. The items' unique (receivable, stage) pair is the last
-guard against a stage going out twice. Delivery (``deliver_notice``, in jobs of
-``DELIVERY_CHUNK`` notices) renders each notice's messages and attachments and marks it
-queued in the same transaction, so a crash halfway leaves the rest planned for the retry
-and nothing is written twice.
+guard against a stage going out twice. Delivery (``dunning_delivery.deliver_notices``, one
+job per ``DELIVERY_CHUNK`` notices) renders each notice's messages and attachments and marks
+it queued in the job's transaction, so a crash halfway leaves the notices planned for the
+retry and nothing is written twice.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from models.payment_reminders import (
     RunStatus,
 )
 
-DELIVERY_CHUNK = 200
+DELIVERY_CHUNK = 50
 #: Planned notices older than this get a new delivery job from the daily tick.
 STALE_AFTER = dt.timedelta(minutes=30)
 
@@ -61,10 +61,15 @@ def plan_run(actor: Actor, today: dt.date | None = None, *, automatic: bool = Fa
     run = ReminderRun(run_date=today, auto_key=key, started_by=actor.label[:300])
     db.session.add(run)
     db.session.flush()
-    groups = [g for g in due_groups(today, settings.catch_up_days, settings.mode) if _counts(g)]
+    stages = {s.id: s for s in db.session.scalars(select(PaymentStage))}
+    groups = [
+        g
+        for g in due_groups(today, settings.catch_up_days, settings.mode)
+        if _counts(g, stages[g.stage_id])
+    ]
     try:
         with db.session.begin_nested():
-            ids = _write_notices(run, groups, today)
+            ids = _write_notices(run, groups, stages, today)
     except IntegrityError as exc:
         raise Conflict(_("Another run has just sent these stages; nothing was written.")) from exc
     planned = [i for i, g in zip(ids, groups, strict=True) if g.hold is None]
@@ -80,20 +85,18 @@ def plan_run(actor: Actor, today: dt.date | None = None, *, automatic: bool = Fa
     return PlanResult(run, planned, run.skipped)
 
 
-def _counts(group: DueGroup) -> bool:
+def _counts(group: DueGroup, stage: PaymentStage) -> bool:
     """Groups on a hold that keeps missed stages wait; the rest need the minimum amount."""
     if group.hold == "wait":
         return False
-    stage = db.session.get(PaymentStage, group.stage_id)
     return group.hold == "skip" or sum(group.totals().values()) >= stage.min_amount
 
 
-def _write_notices(run: ReminderRun, groups: list[DueGroup], today: dt.date) -> list[int]:
+def _write_notices(run: ReminderRun, groups: list[DueGroup], stages, today: dt.date) -> list[int]:
     """Bulk-insert one notice per group and its items; the notices' ids in group order."""
     if not groups:
         return []
     now = utcnow()
-    stages = {g.stage_id: db.session.get(PaymentStage, g.stage_id) for g in groups}
     notices = [_notice_values(run, g, stages[g.stage_id], now) for g in groups]
     ids = list(
         db.session.scalars(

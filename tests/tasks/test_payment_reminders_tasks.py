@@ -120,6 +120,14 @@ def test_run_time_is_warsaw_time_at_midnight(db, run_jobs):
 
 
 def test_crash_halfway_and_rerun_sends_each_message_once(db, run_jobs, monkeypatch):
+    from sqlalchemy import update
+    from sqlalchemy.exc import OperationalError
+
+    from backoffice.services import dunning_runs
+    from models.base import utcnow
+    from models.jobs import Job, JobStatus
+
+    monkeypatch.setattr(dunning_runs, "DELIVERY_CHUNK", 2)
     set_settings(run_at=dt.time(0, 0), catch_up_days=0)
     make_schedule()
     customers = [make_customer() for _ in range(5)]
@@ -131,20 +139,52 @@ def test_crash_halfway_and_rerun_sends_each_message_once(db, run_jobs, monkeypat
 
     def flaky(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 3:
-            raise ConnectionError("database went away")
+        if calls["n"] == 3:  # the second job dies halfway through its batch
+            raise OperationalError("INSERT", {}, ConnectionError("server closed the connection"))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(messaging, "notify", flaky)
     task.daily_run(now_iso(9))
-    with pytest.raises(ConnectionError):
-        task.deliver_notices(list(db.session.scalars(select(PaymentNotice.id))))
-    db.session.rollback()
-    assert len(messages(db)) == 2  # two notices went out before the crash
-    run_jobs()  # the queued delivery job runs the whole list again
+    run_jobs()
+    assert len(messages(db)) == 3  # the first and the third job's notices
+    failed = db.session.scalars(select(Job).where(Job.func.like("%deliver_notices"))).all()
+    assert sorted(j.status for j in failed).count(JobStatus.PENDING) == 1  # retried later
+    db.session.execute(update(Job).values(not_before=utcnow()))
+    db.session.commit()
+    run_jobs()  # the retry, and a duplicate of it, deliver the rest once
+    task.deliver_notices(list(db.session.scalars(select(PaymentNotice.id))))
     assert sorted(m.recipient for m in messages(db)) == sorted(c.email for c in customers)
     statuses = db.session.scalars(select(PaymentNotice.status)).all()
     assert statuses == [NoticeStatus.QUEUED] * 5
+
+
+@pytest.mark.committed  # a savepoint rolled back inside a job needs a connection of its own
+def test_a_notice_that_cannot_be_rendered_fails_alone(db, run_jobs, monkeypatch):
+    from backoffice.services.message_templates import TemplateMissing
+
+    set_settings(run_at=dt.time(0, 0), catch_up_days=0)
+    make_schedule()
+    broken = make_customer(name="Zepsuty szablon sp. z o.o.")
+    fine = make_customer()
+    for c in (broken, fine):
+        open_receivable(c, due=TODAY - days(3))
+    db.session.commit()
+    real = messaging.notify
+
+    def picky(*args, customer=None, **kwargs):
+        if customer.id == broken.id:
+            raise TemplateMissing("no template for payment.notice_1 (pl)")
+        return real(*args, customer=customer, **kwargs)
+
+    monkeypatch.setattr(messaging, "notify", picky)
+    task.daily_run(now_iso(9))
+    run_jobs()
+    db.session.commit()  # end the read snapshot: see what the job wrote
+    by_customer = {n.customer_id: n for n in db.session.scalars(select(PaymentNotice))}
+    assert by_customer[broken.id].status == NoticeStatus.FAILED
+    assert "TemplateMissing" in by_customer[broken.id].reason
+    assert by_customer[fine.id].status == NoticeStatus.QUEUED
+    assert len(messages(db)) == 1
 
 
 def test_payment_via_api_stops_the_next_stage_and_thanks(db, app, run_jobs):
