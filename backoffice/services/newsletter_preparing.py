@@ -107,7 +107,7 @@ def write_down(actor: Actor, campaign: Campaign) -> int:
 
 def prepare_campaign(campaign_id: int, actor: Actor) -> str:
     """The job: write the audience down and start sending (idempotent); commits."""
-    from backoffice.services.newsletter_sending import defer_send
+    from backoffice.services.newsletter_rows import defer_send
 
     campaign = db.session.get(Campaign, campaign_id, with_for_update=True)
     if campaign is None or campaign.status != CampaignStatus.PREPARING:

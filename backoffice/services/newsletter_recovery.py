@@ -21,7 +21,7 @@ from backoffice.actors import SYSTEM
 from backoffice.extensions import db
 from backoffice.queue import defer
 from backoffice.services.newsletter_imports import drop_old_uploads
-from backoffice.services.newsletter_sending import defer_send, finish_if_done, setting
+from backoffice.services.newsletter_rows import defer_send, finish_if_done, setting
 from backoffice.services.newsletters import start_due
 from models.base import utcnow
 from models.newsletters import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus

@@ -104,9 +104,16 @@ def _number(ctx, value) -> str:
     return format_decimal(value, locale=_locale(ctx))
 
 
+def _blank_none(value):
+    """``{{ recipient.points }}`` of someone without points prints nothing, not "None"."""
+    return "" if value is None else value
+
+
 def _make_env(autoescape: bool, strict: bool) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
-        autoescape=autoescape, undefined=StrictUndefined if strict else Undefined
+        autoescape=autoescape,
+        undefined=StrictUndefined if strict else Undefined,
+        finalize=_blank_none,
     )
     env.filters.pop("safe", None)
     env.filters.update(money=_money, number=_number)

@@ -330,7 +330,7 @@ def pause(actor: Actor, campaign: Campaign) -> None:
 
 def resume(actor: Actor, campaign: Campaign) -> None:
     """paused → sending again from where it stopped."""
-    from backoffice.services.newsletter_sending import defer_send
+    from backoffice.services.newsletter_rows import defer_send
 
     _move(campaign, CampaignStatus.SENDING)
     record(actor, "newsletter.resume", campaign)
