@@ -148,8 +148,14 @@ def _tell_handlers(report: Report, event: DeliveryEvent) -> None:
     import importlib
 
     for name in REPORT_HANDLERS:
-        module, _dot, func = name.rpartition(".")
-        getattr(importlib.import_module(module), func)(report, event)
+        module_name, _dot, func = name.rpartition(".")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # that module is not installed (yet)
+        getattr(module, func)(report, event)
 
 
 def _apply(message: Message, report: Report, event: DeliveryEvent) -> None:
@@ -249,7 +255,9 @@ def reports_from_webhook(channel: Channel, payload: dict) -> list[Report]:
             kind = DeliveryEventKind.OTHER
         raw_id = item.get("message_id")
         message_id = raw_id if isinstance(raw_id, int) else our_message_id(str(raw_id or ""))
-        foreign = raw_id if isinstance(raw_id, str) and "@" in raw_id and message_id is None else None
+        foreign = (
+            raw_id if isinstance(raw_id, str) and "@" in raw_id and message_id is None else None
+        )
         at = _parse_time(item.get("at"))
         reports.append(
             Report(
