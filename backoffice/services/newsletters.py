@@ -170,15 +170,6 @@ def check_texts(blocks: list[dict]) -> None:
         raise ValidationFailed(_("Please correct the marked fields."), errors=errors)
 
 
-def set_blocks(actor: Actor, campaign: Campaign, blocks: list[dict], summary: str) -> None:
-    """Replace a draft's blocks with checked ones; audited."""
-    require_editable(campaign)
-    cleaned = blocks_service.clean_blocks(blocks)
-    check_texts(cleaned)
-    campaign.blocks = cleaned
-    record(actor, "newsletter.blocks", campaign, summary=summary)
-
-
 def add_block(actor: Actor, campaign: Campaign, kind: str) -> int:
     """Append a new block of the kind (with defaults); returns its index."""
     require_editable(campaign)
@@ -191,12 +182,24 @@ def add_block(actor: Actor, campaign: Campaign, kind: str) -> int:
 
 
 def save_block(actor: Actor, campaign: Campaign, index: int, raw: dict) -> None:
-    """Replace block ``index`` with the checked ``raw`` one (errors: ``blocks.<n>.<field>``)."""
+    """Replace block ``index`` with the checked ``raw`` one (errors: ``blocks.<n>.<field>``).
+
+    Only this block is checked: the others may still be unfinished drafts (everything is
+    checked before sending).
+    """
+    require_editable(campaign)
     blocks = list(campaign.blocks or [])
     if not 0 <= index < len(blocks):
         raise ValidationFailed(_("There is no such block."))
-    blocks[index] = {**raw, "type": blocks[index]["type"]}
-    set_blocks(actor, campaign, blocks, _("block %(n)s saved", n=index + 1))
+    try:
+        block = blocks_service.clean_block({**raw, "type": blocks[index]["type"]})
+        check_texts([block])
+    except ValidationFailed as exc:
+        errors = {f"blocks.{index}.{k.rpartition('.')[2]}": v for k, v in exc.errors.items()}
+        raise ValidationFailed(exc.message, errors=errors) from exc
+    blocks[index] = block
+    campaign.blocks = blocks
+    record(actor, "newsletter.blocks", campaign, summary=_("block %(n)s saved", n=index + 1))
 
 
 def move_block(actor: Actor, campaign: Campaign, index: int, delta: int) -> None:
