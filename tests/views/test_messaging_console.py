@@ -247,3 +247,10 @@ def test_register_filters_by_customer_and_date_and_exports(db, admin_client):
     assert resp.status_code == 200 and resp.data[:2] == b"PK"
     csv = admin_client.get("/admin/messages/export/csv/").get_data(as_text=True)
     assert "Hurtownia Żółw sp. z o.o." in csv
+
+
+def test_consents_list_finds_a_customer_sheet(db, staff_client):
+    customer = make_customer(name="Spółdzielnia Źródło")
+    db.session.commit()
+    html = staff_client("sales").get("/admin/consents/?customer=Źródło").get_data(as_text=True)
+    assert f"/admin/consents/customer/{customer.id}" in html

@@ -8,6 +8,7 @@ from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, Fi
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import or_, select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -58,6 +59,7 @@ class ConsentAdmin(ReadOnlyModelView):
 
     edit_roles = (Role.MARKETING, Role.SALES)
     details_template = "admin/messaging/consent_details.html"
+    list_template = "admin/messaging/consent_list.html"
     column_list = ("address", "channel", "purpose", "granted", "updated_at")
     column_labels = {
         "address": _l("Address"),
@@ -89,6 +91,24 @@ class ConsentAdmin(ReadOnlyModelView):
 
     def may_change(self) -> bool:
         return self._may_edit()
+
+    def customers_found(self) -> list[Customer]:
+        """Customers matching ``?customer=`` (name, NIP or ERP id) for the sheet links."""
+        q = (request.args.get("customer") or "").strip()
+        if not q:
+            return []
+        return db.session.scalars(
+            select(Customer)
+            .where(
+                or_(
+                    Customer.name.ilike(f"%{q}%"),
+                    Customer.nip == q.replace("-", ""),
+                    Customer.external_id == q,
+                )
+            )
+            .order_by(Customer.name)
+            .limit(20)
+        ).all()
 
     @expose("/customer/<int:customer_id>", methods=("GET", "POST"))
     def customer_view(self, customer_id: int):
