@@ -13,6 +13,7 @@ from __future__ import annotations
 import email.policy
 import html as html_lib
 import re
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email import charset as _charset
@@ -26,8 +27,31 @@ from html.parser import HTMLParser
 
 import css_inline
 
+
+class _SmtpCompat32(email.policy.Compat32):
+    """compat32 with a fast path: a short one-line ASCII header is written as it is.
+
+    Stock compat32 runs every header — ``MIME-Version: 1.0`` included — through
+    ``email.header.Header.encode``, which returns such a value unchanged but costs about
+    half of a message's build time.
+    """
+
+    def _fold(self, name, value, sanitize):
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and "\n" not in value
+            and "\r" not in value
+            and "  " not in value
+            and value == value.strip()
+            and len(name) + 2 + len(value) <= (self.max_line_length or 78)
+        ):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
 #: CRLF line endings, no ">From" mangling: the bytes go to smtplib as they are.
-SMTP_POLICY = email.policy.compat32.clone(linesep="\r\n", mangle_from_=False)
+SMTP_POLICY = _SmtpCompat32(linesep="\r\n", mangle_from_=False)
 #: Headers a caller may not set through ``headers`` (the builder owns them).
 RESERVED_HEADERS = frozenset(
     {"from", "to", "subject", "message-id", "date", "mime-version", "content-type"}
@@ -95,13 +119,13 @@ def build_email(
     body_text = text if text and text.strip() else html_to_text(html or "")
     body: Message = MIMEText(_crlf_safe(body_text), "plain", _UTF8_QP)
     if html:
-        alternative = MIMEMultipart("alternative")
+        alternative = MIMEMultipart("alternative", boundary=_boundary())
         alternative.attach(body)
         alternative.attach(MIMEText(inline_css(html) if inline else html, "html", _UTF8_B64))
         body = alternative
     files = list(attachments)
     if files:
-        mixed = MIMEMultipart("mixed")
+        mixed = MIMEMultipart("mixed", boundary=_boundary())
         mixed.attach(body)
         for item in files:
             mixed.attach(_attachment(item))
@@ -118,6 +142,12 @@ def build_email(
             raise ValueError(f"header {name} is set by the builder")
         body[_safe_header(name)] = _text_header(_safe_header(str(value)))
     return body
+
+
+def _boundary() -> str:
+    # Random and long enough never to occur in a body; set here because the generator's own
+    # choice compiles a fresh regular expression for every message.
+    return f"=_bo_{secrets.token_hex(16)}"
 
 
 def _attachment(item: FileAttachment) -> Message:

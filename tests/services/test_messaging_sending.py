@@ -190,3 +190,27 @@ def test_missing_or_escaping_attachment_is_retried_not_sent(db, smtp_app, smtp_s
     row = reload(db, message)
     assert row.status == MessageStatus.QUEUED and "attachment" in row.last_error
     assert smtp_sink.messages == []
+
+
+def test_fast_header_path_writes_what_stock_compat32_writes():
+    import email.policy
+    import random
+
+    from backoffice.mail.compose import SMTP_POLICY, build_email
+
+    stock = email.policy.compat32.clone(linesep="\r\n", mangle_from_=False)
+    rng = random.Random(7)
+    words = ["Zamówienie", "ZAM/1/2026", "przyjęte", "a", "bb", "  ", "x" * 70, "\t", "ok"]
+    for _ in range(200):
+        subject = "".join(rng.choice(words) + rng.choice([" ", "", "  "]) for _ in range(5))
+        msg = build_email(
+            sender="Sklep Łódź <s@sklep.pl>",
+            to="jan@klient.pl",
+            to_name="Jan",
+            subject=subject.strip(),
+            html="<p>Ż</p>",
+            text="ż",
+            message_id="<msg-1@sklep.pl>",
+            headers={"X-Campaign": rng.choice(words).strip() or "x"},
+        )
+        assert msg.as_bytes(policy=SMTP_POLICY) == msg.as_bytes(policy=stock)
