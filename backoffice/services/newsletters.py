@@ -46,7 +46,7 @@ STATUS_LABELS = {
     CampaignStatus.SENDING: _l("sending"),
     CampaignStatus.PAUSED: _l("paused"),
     CampaignStatus.SENT: _l("sent"),
-    CampaignStatus.CANCELLED: _l("cancelled"),
+    CampaignStatus.CANCELLED: _l("called off"),
     CampaignStatus.FAILED: _l("failed"),
 }
 LOCALES = ("pl", "en")
