@@ -5,7 +5,6 @@ addresses), counted before sending."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 

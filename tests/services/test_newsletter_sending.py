@@ -19,7 +19,6 @@ from models.base import utcnow
 from models.discount_codes import DiscountCodeAssignment
 from models.messaging import SuppressionReason
 from models.newsletters import (
-    Campaign,
     CampaignLink,
     CampaignRecipient,
     CampaignStatus,

@@ -34,10 +34,17 @@ def test_marketing_creates_edits_previews_and_sends_a_campaign(
     make_product(sku="WK-1", name="Wkrętarka Żubr")
     resp = marketing.post(
         "/admin/newsletters/new/",
-        data={"name": "Marzec", "subject": "{{ recipient.first_name }}, nowości", "list_id": newsletter_list.id,
-              "include_members": "y", "segment_id": "", "locale": "pl", "primary_color": "#aa3300",
-              "track_opens": "y"},
-    )  # fmt: skip
+        data={
+            "name": "Marzec",
+            "subject": "{{ recipient.first_name }}, nowości",
+            "list_id": newsletter_list.id,
+            "include_members": "y",
+            "segment_id": "",
+            "locale": "pl",
+            "primary_color": "#aa3300",
+            "track_opens": "y",
+        },
+    )
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     campaign = db.session.scalar(select(Campaign))
     editor = f"/admin/newsletters/{campaign.id}/edit"
@@ -177,7 +184,7 @@ def test_list_import_checks_every_row_before_adding(marketing, db):
     members = marketing.get(f"/admin/newsletter-members/?list_id={newsletter_list.id}").get_data(
         as_text=True
     )
-    assert "a@targi.pl" in members  # fmt: skip
+    assert "a@targi.pl" in members
 
 
 def test_segment_is_counted_and_saved(marketing, db):
