@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, Undefined, pass_context
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 from sqlalchemy import or_, select
@@ -82,8 +83,34 @@ def _when(ctx, value, fmt: str = "medium") -> str:
     return format_date(value, fmt, locale=_locale(ctx))
 
 
+#: Longest string or list a template may build with ``*``, largest exponent of ``**``.
+MAX_REPEAT = 100_000
+MAX_EXPONENT = 100
+
+
+class MessageSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, also refusing ``'x' * 10**9``-style memory bombs."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**":
+            if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+                raise SecurityError(f"exponent larger than {MAX_EXPONENT}")
+            return left**right
+        sized = left if isinstance(left, str | list | tuple) else right
+        times = right if sized is left else left
+        if (
+            isinstance(sized, str | list | tuple)
+            and isinstance(times, int)
+            and len(sized) * times > MAX_REPEAT
+        ):
+            raise SecurityError(f"result longer than {MAX_REPEAT}")
+        return left * right
+
+
 def _make_env(strict: bool, autoescape: bool) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+    env = MessageSandbox(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=autoescape,
         trim_blocks=True,

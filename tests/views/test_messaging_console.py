@@ -125,6 +125,9 @@ def test_valid_template_is_saved_and_audited(db, marketing):
         ("subject", "{{ order.number", "Wiersz 1"),
         ("body_html", "{% include 'order.placed.pl.html' %}", "Wiersz 1"),
         ("body_html", "<p>{{ order.numer.upper() }}</p>", "Wiersz 1"),
+        ("body_html", "{{ 'x' * 1000000000 }}", "100000"),
+        ("body_text", "{{ 10 ** 100000 }}", "100"),
+        ("body_html", "{{ order.lines.append(1) }}", "Wiersz 1"),
     ],
 )
 def test_unsafe_or_broken_template_is_refused_with_line_and_reason(
