@@ -83,7 +83,10 @@ class ReturnPermissionAdmin(ReadOnlyModelView):
         return query.filter(PortalUser.customer_id.is_not(None))
 
     def _set_permission(self, ids, allowed: bool) -> None:
-        users = self.scope(self.session.query(PortalUser).filter(PortalUser.id.in_(ids))).all()
+        # Flask-Admin passes the row ids as strings (PostgreSQL will not compare them to ints).
+        numbers = [int(i) for i in ids if str(i).isdigit()]
+        users = self.scope(self.session.query(PortalUser).filter(PortalUser.id.in_(numbers)))
+        users = users.all()
         actor = current_actor()
         for user in users:
             if user.can_file_returns != allowed:
