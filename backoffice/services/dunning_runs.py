@@ -1,8 +1,8 @@
 """The run: plan today's notices in one transaction, then deliver them one by one.
 
-Planning (``plan_run``) takes the settings row lock (runs never overlap), selects the due
-set with one query, groups it per customer and stage, and writes the run, the notices and
-their items in bulk — all or nothing. The items' unique (receivable, stage) pair is the last
+Planning (``plan_run``) takes the settings row lock (runs never overlap) and writes the run,
+a notice per customer and stage and their items with set-based SQL (``dunning_writing``) —
+all or nothing. The items' unique (receivable, stage) pair is the last
 guard against a stage going out twice. Delivery (``dunning_delivery.deliver_notices``, one
 job per ``DELIVERY_CHUNK`` notices) renders each notice's messages and attachments and marks
 it queued in the job's transaction, so a crash halfway leaves the notices planned for the
@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backoffice.actors import Actor
@@ -24,13 +24,12 @@ from backoffice.extensions import db
 from backoffice.queue import defer
 from backoffice.services.audit import record
 from backoffice.services.dunning_calendar import WARSAW, warsaw_today
-from backoffice.services.dunning_selection import DueGroup, due_groups, settings_row
+from backoffice.services.dunning_selection import settings_row
+from backoffice.services.dunning_writing import write_run
 from models.base import utcnow
 from models.payment_reminders import (
-    NoticeItem,
     NoticeStatus,
     PaymentNotice,
-    PaymentStage,
     ReminderRun,
     RunStatus,
 )
@@ -61,21 +60,27 @@ def plan_run(actor: Actor, today: dt.date | None = None, *, automatic: bool = Fa
     run = ReminderRun(run_date=today, auto_key=key, started_by=actor.label[:300])
     db.session.add(run)
     db.session.flush()
-    stages = {s.id: s for s in db.session.scalars(select(PaymentStage))}
-    groups = [
-        g
-        for g in due_groups(today, settings.catch_up_days, settings.mode)
-        if _counts(g, stages[g.stage_id])
-    ]
     try:
         with db.session.begin_nested():
-            ids = _write_notices(run, groups, stages, today)
+            run.receivables = write_run(run, today, settings.catch_up_days, settings.mode)
     except IntegrityError as exc:
         raise Conflict(_("Another run has just sent these stages; nothing was written.")) from exc
-    planned = [i for i, g in zip(ids, groups, strict=True) if g.hold is None]
+    statuses = dict(
+        db.session.execute(
+            select(PaymentNotice.status, func.count())
+            .where(PaymentNotice.run_id == run.id)
+            .group_by(PaymentNotice.status)
+        ).all()
+    )
+    planned = list(
+        db.session.scalars(
+            select(PaymentNotice.id)
+            .where(PaymentNotice.run_id == run.id, PaymentNotice.status == NoticeStatus.PLANNED)
+            .order_by(PaymentNotice.id)
+        )
+    )
     run.notices = len(planned)
-    run.skipped = len(ids) - len(planned)
-    run.receivables = sum(len(g.rows) for g in groups)
+    run.skipped = statuses.get(NoticeStatus.SKIPPED, 0)
     for start in range(0, len(planned), DELIVERY_CHUNK):
         chunk = planned[start : start + DELIVERY_CHUNK]
         defer("tasks.payment_reminders.deliver_notices", chunk, description="payment notices")
@@ -83,68 +88,6 @@ def plan_run(actor: Actor, today: dt.date | None = None, *, automatic: bool = Fa
         _finish(run)
     record(actor, "payment_run.plan", run, summary=f"{run.run_date}: {run.notices} notices")
     return PlanResult(run, planned, run.skipped)
-
-
-def _counts(group: DueGroup, stage: PaymentStage) -> bool:
-    """Groups on a hold that keeps missed stages wait; the rest need the minimum amount."""
-    if group.hold == "wait":
-        return False
-    return group.hold == "skip" or sum(group.totals().values()) >= stage.min_amount
-
-
-def _write_notices(run: ReminderRun, groups: list[DueGroup], stages, today: dt.date) -> list[int]:
-    """Bulk-insert one notice per group and its items; the notices' ids in group order."""
-    if not groups:
-        return []
-    now = utcnow()
-    notices = [_notice_values(run, g, stages[g.stage_id], now) for g in groups]
-    ids = list(
-        db.session.scalars(
-            insert(PaymentNotice).returning(PaymentNotice.id, sort_by_parameter_order=True),
-            notices,
-        )
-    )
-    items = [
-        _item_values(notice_id, row, today)
-        for notice_id, group in zip(ids, groups, strict=True)
-        for row in group.rows
-    ]
-    db.session.execute(insert(NoticeItem), items)
-    return ids
-
-
-def _notice_values(run: ReminderRun, group: DueGroup, stage: PaymentStage, now) -> dict:
-    return {
-        "run_id": run.id,
-        "customer_id": group.customer_id,
-        "schedule_id": group.schedule_id,
-        "stage_id": stage.id,
-        "kind": stage.kind,
-        "stage_offset": stage.offset_days,
-        "stage_name": stage.name,
-        "status": NoticeStatus.SKIPPED if group.hold else NoticeStatus.PLANNED,
-        "reason": "hold" if group.hold else None,
-        "totals": {c: str(v) for c, v in group.totals().items()},
-        "receivable_count": len(group.rows),
-        "message_count": 0,
-        "created_at": now,
-    }
-
-
-def _item_values(notice_id: int, row, today: dt.date) -> dict:
-    return {
-        "notice_id": notice_id,
-        "receivable_id": row.receivable_id,
-        "stage_id": row.stage_id,
-        "document_number": row.document_number,
-        "issued_at": row.issued_at,
-        "due_date": row.due_date,
-        "currency": row.currency,
-        "amount": row.amount,
-        "paid": row.paid,
-        "outstanding": row.outstanding,
-        "days_overdue": max((today - row.due_date).days, 0),
-    }
 
 
 def finish_runs() -> int:

@@ -103,6 +103,11 @@ def _stage(view, context, model, name):
     return f"{model.stage_name} ({model.stage_offset:+d})"
 
 
+def _customer_link(view, context, model, name):
+    url = view.get_url("payment_customer.customer_view", customer_id=model.customer_id)
+    return Markup('<a href="{}">{}</a>').format(url, model.customer.name)
+
+
 def _documents(view, context, model, name):
     return ", ".join(i.document_number for i in model.items)
 
@@ -135,7 +140,7 @@ class PaymentNoticeAdmin(ReadOnlyModelView):
     column_formatters = {
         "created_at": lambda v, c, m, n: format_when(m.created_at),
         "kind": lambda v, c, m, n: kind_badge(m.kind),
-        "customer": lambda v, c, m, n: m.customer.name,
+        "customer": _customer_link,
         "stage": _stage,
         "documents": _documents,
         "totals": lambda v, c, m, n: totals_text(m),
