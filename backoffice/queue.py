@@ -226,6 +226,11 @@ def resolve(func: str):
     return getattr(importlib.import_module(module_name), attr)
 
 
+def in_job() -> bool:
+    """True while a job function runs in this context."""
+    return _current_job.get() is not None
+
+
 def heartbeat() -> None:
     """Tell the sweep the current job is alive; long jobs call this at least every minute."""
     job_id = _current_job.get()
