@@ -1,43 +1,31 @@
-"""The console base view keeps the changes it audits per request, not on the shared view."""
+"""The console base view writes its audit entry in the same transaction as the change."""
 
-import threading
+from sqlalchemy import func, select
 
-from models import CustomerGroup
-from views.admin import base
+from models import AuditEntry, CustomerGroup
 from views.admin.base import SecureModelView
 
 
-def test_pending_audit_changes_do_not_leak_between_threads(app, monkeypatch):
-    recorded = {}
-    monkeypatch.setattr(
-        base,
-        "record",
-        lambda actor, action, model, changes=None: recorded.update({model.name: changes}),
+def entries(db):
+    return db.session.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "customer_group.create")
     )
+
+
+def test_change_and_its_audit_entry_commit_together(app, db):
     view = SecureModelView(CustomerGroup, endpoint="audit_probe", url="/admin/audit-probe")
-    monkeypatch.setattr(view, "session", type("S", (), {"commit": lambda self: None})())
-    a_changed, b_done = threading.Event(), threading.Event()
+    with app.test_request_context(method="POST", data={"name": "Hurt"}):
+        model = view.create_model(view.create_form())
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "customer_group.create")
+    ).one()
+    assert entry.object_id == str(model.id)
+    assert entry.changes["name"] == [None, "Hurt"]
 
-    def save(name: str, first: bool):
-        group = CustomerGroup(name=name)
-        with app.test_request_context():
-            if not first:
-                a_changed.wait(5)
-            view.on_model_change(None, group, True)
-            if first:
-                a_changed.set()
-                b_done.wait(5)
-            view.after_model_change(None, group, True)
-            if not first:
-                b_done.set()
-
-    threads = [
-        threading.Thread(target=save, args=("A", True)),
-        threading.Thread(target=save, args=("B", False)),
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
-    assert recorded["A"]["name"] == [None, "A"]
-    assert recorded["B"]["name"] == [None, "B"]
+    # A save that fails in the database leaves neither a row nor an audit entry.
+    with app.test_request_context(method="POST", data={"name": "Hurt"}):
+        assert view.create_model(view.create_form()) is False
+    assert entries(db) == 1
+    assert db.session.scalar(select(func.count()).select_from(CustomerGroup)) == 1

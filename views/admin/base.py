@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, g, redirect, request, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import lazy_gettext as _l
@@ -149,13 +149,11 @@ class SecureModelView(SecureMixin, ModelView):
 
     # --- audit -------------------------------------------------------------------------
     def on_model_change(self, form, model, is_created):
-        # Kept per request (g), not on the view: one view object serves every thread.
-        g.audit_pending_changes = diff(model)
-
-    def after_model_change(self, form, model, is_created):
+        # Audited in the same transaction as the change: flush first so a new row has its id.
+        changes = diff(model)
+        self.session.flush()
         action = f"{self.audit_name()}.{'create' if is_created else 'update'}"
-        record(current_actor(), action, model, changes=g.pop("audit_pending_changes", None))
-        self.session.commit()
+        record(current_actor(), action, model, changes=changes)
 
     def on_model_delete(self, model):
         record(current_actor(), f"{self.audit_name()}.delete", model, summary=str(model))
