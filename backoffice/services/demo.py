@@ -96,6 +96,9 @@ def seed(actor: Actor, counts: Counts = Counts(), seed_value: int = 2024) -> dic
     from backoffice.services.loyalty_demo import seed_loyalty  # the loyalty module's part
 
     loyalty_counts = seed_loyalty(actor)
+    from backoffice.services.return_dictionaries import seed_dictionaries  # returns module
+
+    return_dictionaries = seed_dictionaries(actor)
     summary = {
         "staff": len(staff),
         "customers": len(customers),
@@ -106,6 +109,7 @@ def seed(actor: Actor, counts: Counts = Counts(), seed_value: int = 2024) -> dic
         "receivables": receivables,
         "service_tickets": service_tickets,
         **loyalty_counts,
+        **{f"return_{k}": v for k, v in return_dictionaries.items()},
         **{f"requested_{k}": v for k, v in asdict(counts).items()},
     }
     record(actor, "demo.seed", object_type="Demo", changes=summary)
