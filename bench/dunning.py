@@ -16,10 +16,10 @@ VACUUM ANALYZE.
    of two runs;
 2. ours (``ratio``): ``dunning_runs.plan_run`` as the daily job calls it — the set-based
    selection into a temporary table, one notice per customer and stage (holds, minimum
-   amounts) and their items written with INSERT … SELECT, one delivery job per 50 notices
+   amounts) and their items written with INSERT … SELECT, one delivery job per 500 notices
    deferred — committed;
 3. delivery (reported, not in the ratio): the deferred jobs' work, ``tasks.payment_reminders.
-   deliver_notices`` per job of 50 notices in this one process — statements rendered where
+   deliver_notices`` (batches of 50 committed) in this one process — statements rendered where
    the stage attaches them, templates rendered per customer, ``messaging.notify`` writing
    the message-register rows — for the first ``--deliver`` notices (default 3,000: PDF
    statements cost ~0.5 s each, so all of them would take hours on one core; workers scale

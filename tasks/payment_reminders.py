@@ -14,7 +14,7 @@ import logging
 from backoffice.actors import SYSTEM
 from backoffice.errors import Conflict
 from backoffice.extensions import db
-from backoffice.queue import defer
+from backoffice.queue import defer, heartbeat
 from backoffice.schedule import Periodic
 from backoffice.services import (
     dunning_delivery,
@@ -31,6 +31,9 @@ from backoffice.services.dunning_selection import settings_row
 from models.base import utcnow
 
 log = logging.getLogger(__name__)
+
+#: Notices delivered (and committed) together inside one delivery job.
+BATCH = 50
 
 SCHEDULE = [
     Periodic("payment-reminders-daily", "tasks.payment_reminders.daily_run", "*/15 * * * *"),
@@ -73,13 +76,18 @@ def _redeliver_stale(moment: dt.datetime) -> None:
 
 
 def deliver_notices(notice_ids: list[int]) -> int:
-    """Deliver planned notices in one transaction; returns how many were handled.
+    """Deliver planned notices, committing every ``BATCH``; returns how many were handled.
 
     A notice already delivered is skipped, so a retried or duplicated job sends nothing
-    twice; a database error rolls the whole batch back and the job is retried.
+    twice; a database error rolls the current batch back and the job is retried.
     """
-    done = dunning_delivery.deliver_notices([int(i) for i in notice_ids])
-    db.session.commit()
+    done = 0
+    ids = [int(i) for i in notice_ids]
+    for start in range(0, len(ids), BATCH):
+        if start:
+            heartbeat()  # a long job tells the sweep it is alive
+        done += dunning_delivery.deliver_notices(ids[start : start + BATCH])
+        db.session.commit()
     finish_runs()
     db.session.commit()
     return done

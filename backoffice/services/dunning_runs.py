@@ -4,9 +4,9 @@ Planning (``plan_run``) takes the settings row lock (runs never overlap) and wri
 a notice per customer and stage and their items with set-based SQL (``dunning_writing``) —
 all or nothing. The items' unique (receivable, stage) pair is the last
 guard against a stage going out twice. Delivery (``dunning_delivery.deliver_notices``, one
-job per ``DELIVERY_CHUNK`` notices) renders each notice's messages and attachments and marks
-it queued in the job's transaction, so a crash halfway leaves the notices planned for the
-retry and nothing is written twice.
+job per ``DELIVERY_CHUNK`` notices, committed in batches) renders each notice's messages and
+attachments and marks it queued in the batch's transaction, so a crash halfway leaves the
+rest planned for the retry and nothing is written twice.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from models.payment_reminders import (
     RunStatus,
 )
 
-DELIVERY_CHUNK = 50
+DELIVERY_CHUNK = 500
 #: Planned notices older than this get a new delivery job from the daily tick.
 STALE_AFTER = dt.timedelta(minutes=30)
 

@@ -171,9 +171,10 @@ def test_a_notice_that_cannot_be_rendered_fails_alone(db, run_jobs, monkeypatch)
         open_receivable(c, due=TODAY - days(3))
     db.session.commit()
     real = messaging.notify
+    broken_id = broken.id  # read now: the job's session holds SQLite's write lock later
 
     def picky(*args, customer=None, **kwargs):
-        if customer.id == broken.id:
+        if customer.id == broken_id:
             raise TemplateMissing("no template for payment.notice_1 (pl)")
         return real(*args, customer=customer, **kwargs)
 
