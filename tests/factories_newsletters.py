@@ -99,3 +99,48 @@ def make_code_batch(count: int = 20, **overrides):
         **overrides,
     )
     return create_batch(SYSTEM, spec)
+
+
+def bulk_members(newsletter_list, count: int, *, prefix: str, consent: bool = True) -> list[str]:
+    """Many members at once (test data): rows and consents written by bulk INSERTs."""
+    from sqlalchemy import insert, select
+
+    from models.base import utcnow
+    from models.consents import Consent, ConsentChange
+
+    now = utcnow()
+    emails = [f"{prefix}{i:05d}@odbiorca.example.pl" for i in range(count)]
+    db.session.execute(
+        insert(ListMember),
+        [
+            {
+                "list_id": newsletter_list.id,
+                "email": e,
+                "name": f"Zażółć {i}",
+                "status": MemberStatus.SUBSCRIBED,
+                "source": "import",
+                "created_at": now,
+            }
+            for i, e in enumerate(emails)
+        ],
+    )
+    if consent:
+        db.session.execute(
+            insert(Consent),
+            [
+                {"address": e, "channel": Channel.EMAIL, "purpose": Purpose.MARKETING,
+                 "granted": True, "updated_at": now}
+                for e in emails
+            ],
+        )  # fmt: skip
+        ids = db.session.scalars(select(Consent.id).where(Consent.address.in_(emails))).all()
+        db.session.execute(
+            insert(ConsentChange),
+            [
+                {"consent_id": i, "granted": True, "at": now, "source": ConsentSource.IMPORT,
+                 "actor_kind": "system", "actor_label": "test"}
+                for i in ids
+            ],
+        )  # fmt: skip
+    db.session.flush()
+    return emails

@@ -39,13 +39,13 @@ def verify(purpose: str, recipient_id: int, signature: str, link_id: int = 0) ->
     return hmac.compare_digest(sign(purpose, recipient_id, link_id), signature or "")
 
 
-def unsubscribe_url(recipient_id: int, key: bytes | None = None) -> str:
-    base = current_app.config["BASE_URL"]
+def unsubscribe_url(recipient_id: int, key: bytes | None = None, base: str | None = None) -> str:
+    base = base or current_app.config["BASE_URL"]
     return f"{base}/nl/u/{recipient_id}/{sign('u', recipient_id, key=key)}"
 
 
-def preferences_url(recipient_id: int, key: bytes | None = None) -> str:
-    base = current_app.config["BASE_URL"]
+def preferences_url(recipient_id: int, key: bytes | None = None, base: str | None = None) -> str:
+    base = base or current_app.config["BASE_URL"]
     return f"{base}/nl/p/{recipient_id}/{sign('p', recipient_id, key=key)}"
 
 
@@ -70,8 +70,8 @@ class UrlMaker:
         }
         pixel = f"{base}/nl/o/{rid}/{sign('o', rid, key=key)}.gif" if self.track_opens else ""
         return Urls(
-            unsubscribe=unsubscribe_url(rid, key),
-            preferences=preferences_url(rid, key),
+            unsubscribe=unsubscribe_url(rid, key, base),
+            preferences=preferences_url(rid, key, base),
             pixel=pixel,
             click=clicks,
         )

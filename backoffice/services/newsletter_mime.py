@@ -12,9 +12,10 @@ everywhere, as ``smtplib`` must send them. The result parses back into the same 
 
 from __future__ import annotations
 
+import base64
 import binascii
 import datetime as dt
-from email.header import Header
+from concurrent.futures import Future, ThreadPoolExecutor
 from email.utils import format_datetime, formataddr, parseaddr
 
 from flask import current_app
@@ -30,18 +31,32 @@ def _clean(value: str) -> str:
 
 
 def encode_header(value: str) -> str:
-    """An unstructured header value: ASCII as it is, else folded RFC 2047 encoded words."""
+    """An unstructured header value: ASCII as it is, else RFC 2047 encoded words (base64,
+    at most 75 characters each, never splitting a character), folded with CRLF + space."""
     value = _clean(value)
     if value.isascii():
         return value
-    return Header(value, "utf-8").encode(linesep="\r\n")
+    words, chunk = [], b""
+    for char in value:
+        data = char.encode("utf-8")
+        if len(chunk) + len(data) > 45:  # 45 bytes → 60 base64 characters + 12 around
+            words.append(chunk)
+            chunk = b""
+        chunk += data
+    words.append(chunk)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
 
 
 def mailbox(name: str | None, address: str) -> str:
     """``Name <address>`` with the name encoded when it is not ASCII (address must be)."""
     if not address.isascii():
         raise ValueError(f"{address!r} needs SMTPUTF8, which is not supported")
-    return formataddr((_clean(name or "").replace('"', "'"), address), charset="utf-8")
+    name = _clean(name or "").replace('"', "'")
+    if not name:
+        return address
+    if not name.isascii():
+        return f"{encode_header(name)} <{address}>"
+    return formataddr((name, address))
 
 
 def _qp(text: str) -> bytes:
@@ -131,3 +146,31 @@ class Builder:
                 "Precedence": "bulk",
             },
         )
+
+
+class Prefetcher:
+    """Builds the next few messages in a helper thread while the current one is on the
+    wire: the SMTP round trips wait on the network (no GIL held), so building overlaps them.
+    Only builds — nothing is sent or stored from here."""
+
+    def __init__(self, builder: Builder, ahead: int = 4):
+        self.builder = builder
+        self.ahead = ahead
+        app = current_app._get_current_object()
+        self.pool = ThreadPoolExecutor(
+            1, thread_name_prefix="newsletter-build", initializer=lambda: app.app_context().push()
+        )
+        self.futures: dict[int, Future] = {}
+
+    def get(self, rows: list, position: int) -> bytes:
+        """The bytes of ``rows[position]`` (build errors are raised here); queues the next."""
+        for row in rows[position : position + self.ahead + 1]:
+            if row.id not in self.futures:
+                self.futures[row.id] = self.pool.submit(self.builder.build, row)
+        return self.futures.pop(rows[position].id).result()
+
+    def close(self) -> None:
+        for future in self.futures.values():
+            future.cancel()
+        self.futures.clear()
+        self.pool.shutdown(wait=True)

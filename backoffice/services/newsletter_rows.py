@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.engine import Connection
 
 from backoffice.extensions import db
 from backoffice.mail.transports import Outcome, SendResult
@@ -139,8 +141,81 @@ def retry_delay(attempts: int) -> int:
     return int(delays[min(max(attempts, 1), len(delays)) - 1])
 
 
-def record(campaign_id: int, row: Claimed, result: SendResult) -> str:
-    """Write one recipient's outcome; commits. Returns "sent", "retry" or "failed"."""
+class OutcomeWriter:
+    """Writes a sent message's row in one round trip: on PostgreSQL an UPDATE on a connection
+    of its own in autocommit mode, without the BEGIN and COMMIT round trips.
+
+    That connection does not wait for the WAL flush (``synchronous_commit = off``): the
+    update is visible to every other connection at once and survives any crash of the
+    worker; only a crash of the PostgreSQL server itself within a fraction of a second
+    could forget it, and then the row is sent once more (same Message-ID) — never lost.
+    Waiting for the disk here would cost more than everything else a message needs.
+
+    ``submit`` writes in a helper thread while the next message is being built; ``wait``
+    (called before the next message goes to the mail server, and before any other database
+    work) makes sure it is done — so a killed worker still leaves at most one message in
+    doubt.
+    """
+
+    def __init__(self):
+        bound = db.session.bind
+        self.conn = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future | None = None
+        # Tests bind the session to one connection inside an outer transaction: use it.
+        if not isinstance(bound, Connection) and db.engine.dialect.name == "postgresql":
+            self.conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self.conn.exec_driver_sql("SET synchronous_commit TO off")
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="newsletter-outcomes")
+
+    def execute(self, statement, params: dict | None = None) -> None:
+        """Write now (after any write still running)."""
+        self.wait()
+        if self.conn is None:
+            db.session.execute(statement, params)
+            db.session.commit()
+        else:
+            self.conn.execute(statement, params)
+
+    def submit(self, statement, params: dict | None = None) -> None:
+        """Start writing; the next ``wait`` returns when it is done (or raises its error)."""
+        self.wait()
+        if self._pool is None:
+            self.execute(statement, params)
+        else:
+            self._pending = self._pool.submit(self.conn.execute, statement, params)
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+            self._close_connection()
+
+    def _close_connection(self) -> None:
+        if self.conn is not None:
+            conn, self.conn = self.conn, None
+            try:
+                conn.exec_driver_sql("RESET synchronous_commit")
+            except Exception:  # noqa: BLE001 - never pool a connection with the setting left
+                conn.invalidate()
+            conn.close()
+
+
+def record(
+    campaign_id: int, row: Claimed, result: SendResult, writer: OutcomeWriter | None = None
+) -> str:
+    """Write one recipient's outcome; commits. Returns "sent", "retry" or "failed".
+
+    A plain "sent" goes through ``writer`` when given (one round trip); the rest needs the
+    session (a retry also queues a later job in the same transaction).
+    """
     now = utcnow()
     reply = (result.reply or "")[:2000]
     if result.outcome == Outcome.SENT:
@@ -148,6 +223,9 @@ def record(campaign_id: int, row: Claimed, result: SendResult) -> str:
         values = dict(
             status=RecipientStatus.SENT, sent_at=now, provider_id=result.provider_id, error=None
         )
+        if writer is not None:
+            writer.submit(_SENT, {"rid": row.id, "sent_at": now, "provider_id": result.provider_id})
+            return outcome
     elif result.outcome == Outcome.RETRY and row.attempts < setting("NEWSLETTER_MAX_ATTEMPTS"):
         outcome, delay = "retry", retry_delay(row.attempts)
         values = dict(
@@ -160,13 +238,38 @@ def record(campaign_id: int, row: Claimed, result: SendResult) -> str:
     else:
         outcome = "failed"
         values = dict(status=RecipientStatus.FAILED, error=reply or "failed")
-    db.session.execute(
-        update(CampaignRecipient)
-        .where(CampaignRecipient.id == row.id, CampaignRecipient.status == RecipientStatus.SENDING)
-        .values(**values)
-    )
+    if writer is not None:
+        writer.wait()
+    db.session.execute(_outcome(row.id, values))
     db.session.commit()
     return outcome
+
+
+#: A sent message's outcome, built once (the hot path: one per message).
+_SENT = (
+    update(CampaignRecipient)
+    .where(
+        CampaignRecipient.id == bindparam("rid"),
+        CampaignRecipient.status == RecipientStatus.SENDING,
+    )
+    .values(
+        status=RecipientStatus.SENT,
+        sent_at=bindparam("sent_at"),
+        provider_id=bindparam("provider_id"),
+        error=None,
+    )
+)
+
+
+def _outcome(recipient_id: int, values: dict):
+    return (
+        update(CampaignRecipient)
+        .where(
+            CampaignRecipient.id == recipient_id,
+            CampaignRecipient.status == RecipientStatus.SENDING,
+        )
+        .values(**values)
+    )
 
 
 def postpone(campaign_id: int, rows: list[Claimed], reason: str) -> None:

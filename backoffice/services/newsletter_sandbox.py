@@ -50,16 +50,18 @@ _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _GUARD = re.compile(r"zqj(\d+)zq")
 
 
+_CLEANER = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    clean_content_tags=DROPPED_WITH_CONTENT,
+    attributes=ALLOWED_ATTRIBUTES,
+    url_schemes=URL_SCHEMES,
+    link_rel="noopener",
+)
+
+
 def clean_html(html: str) -> str:
     """Sanitise HTML with the newsletter allow-list."""
-    return nh3.clean(
-        html or "",
-        tags=ALLOWED_TAGS,
-        clean_content_tags=DROPPED_WITH_CONTENT,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=URL_SCHEMES,
-        link_rel="noopener",
-    )
+    return _CLEANER.clean(html or "")
 
 
 def has_jinja(source: str | None) -> bool:

@@ -36,12 +36,13 @@ from backoffice.mail.transports import (
 )
 from backoffice.queue import heartbeat, redis_connection
 from backoffice.services import newsletter_audiences as audiences
-from backoffice.services.newsletter_mime import Builder
+from backoffice.services.newsletter_mime import Builder, Prefetcher
 from backoffice.services.newsletter_pacing import Pacer
 from backoffice.services.newsletter_preparing import compiled_for
 from backoffice.services.newsletter_rows import (  # noqa: F401 - public names
     DEFAULTS,
     Claimed,
+    OutcomeWriter,
     campaign_status,
     claim,
     defer_send,
@@ -71,21 +72,26 @@ class Run:
         self.campaign_id = campaign.id
         self.list_id = campaign.list_id
         self.builder = Builder(campaign, compiled, link_ids)
+        self.prefetch = Prefetcher(self.builder)
         self.pacer = Pacer(campaign.id, campaign.rate_per_hour, redis)
         self.limiter = RateLimiter("email", config.get("MAIL_RATE_PER_SECOND") or 0, redis)
         url = config["MAIL_URL"]
         self.url = url.rstrip("/") + "/newsletters" if url.startswith("file://") else url
         self.transport = None
+        self.writer = OutcomeWriter()
         self.stats = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0, "postponed": 0}
         self.recheck_every = float(setting("NEWSLETTER_RECHECK_EVERY"))
         self.keep_alive_every = max(0.5, float(setting("NEWSLETTER_STUCK_AFTER")) / 4)
 
     def close(self) -> None:
+        self.prefetch.close()
         if self.transport is not None:
             self.transport.close()
+        self.writer.close()
 
     def check(self, rows: list[Claimed]) -> list[Claimed] | None:
         """Rows still allowed (others skipped); None when the campaign stopped sending."""
+        self.writer.wait()
         status = campaign_status(self.campaign_id)
         if status != CampaignStatus.SENDING:
             target = (
@@ -108,7 +114,8 @@ class Run:
         if todo is None:
             return False
         checked = touched = time.monotonic()
-        for position, row in enumerate(todo):
+        position = 0
+        while position < len(todo):
             now = time.monotonic()
             if now - checked >= self.recheck_every:
                 rest = self.check(todo[position:])
@@ -116,21 +123,22 @@ class Run:
                     return False
                 todo[position:] = rest
                 checked = now
-                if position >= len(todo):
-                    break
-                row = todo[position]
+                continue  # the rows left may be fewer
             if now - touched >= self.keep_alive_every:
+                self.writer.wait()
                 keep_alive([r.id for r in todo[position:]])
                 touched = now
             self.pacer.wait()
             self.limiter.wait()
-            if not self._send_one(row, todo[position:]):
+            if not self._send_one(todo, position):
                 return False
+            position += 1
         return True
 
-    def _send_one(self, row: Claimed, rest: list[Claimed]) -> bool:
+    def _send_one(self, todo: list[Claimed], position: int) -> bool:
+        row, rest = todo[position], todo[position:]
         try:
-            data = self.builder.build(row)
+            data = self.prefetch.get(todo, position)
         except Exception as exc:  # noqa: BLE001 - one bad recipient must not stop the campaign
             log.exception(
                 "newsletter %s: cannot build the message for #%s", self.campaign_id, row.id
@@ -142,6 +150,7 @@ class Run:
                 SendResult(Outcome.FAILED, None, f"cannot build the message: {exc}"),
             )
             return True
+        self.writer.wait()  # the previous message's outcome is stored before this one goes
         try:
             if self.transport is None:
                 self.transport = open_transport(
@@ -157,11 +166,12 @@ class Run:
                 )
             )
         except TransportDown as exc:
+            self.writer.wait()
             log.warning("newsletter %s: mail server down, postponing: %s", self.campaign_id, exc)
             postpone(self.campaign_id, rest, str(exc))
             self.stats["postponed"] += len(rest)
             return False
-        self.stats[record(self.campaign_id, row, result)] += 1
+        self.stats[record(self.campaign_id, row, result, self.writer)] += 1
         return True
 
 
@@ -186,6 +196,7 @@ def send_campaign(campaign_id: int, budget: float | None = None) -> dict[str, in
     deadline = time.monotonic() + (budget or float(setting("NEWSLETTER_SEND_BUDGET")))
     try:
         while time.monotonic() < deadline:
+            run.writer.wait()
             rows = claim(campaign_id, size)
             if not rows:
                 _when_nothing_due(campaign_id)
