@@ -23,7 +23,9 @@ class FileTransport:
         self.directory = Path(directory)
         self.channel = channel
 
-    def send(self, envelope: Envelope) -> SendResult:
+    def send(self, envelope: Envelope, ready=None) -> SendResult:
+        if ready is not None:
+            ready()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -41,7 +41,9 @@ class SmsApiTransport:
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
 
-    def send(self, envelope: Envelope) -> SendResult:
+    def send(self, envelope: Envelope, ready=None) -> SendResult:
+        if ready is not None:
+            ready()
         form = {
             "to": envelope.recipient.lstrip("+"),
             "message": envelope.data,

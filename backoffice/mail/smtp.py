@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.utils import parseaddr
 
 from backoffice.mail.transports import Envelope, Outcome, SendResult, TransportDown, TransportUrl
 
 _QUEUE_ID = re.compile(rb"(?:queued as|id=)\s*<?([A-Za-z0-9._@-]+)", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=64)
+def envelope_address(sender: str) -> str:
+    """``Shop <noreply@shop.pl>`` → ``noreply@shop.pl`` (for MAIL FROM)."""
+    return parseaddr(sender)[1] or sender
 
 
 def classify(code: int, reply: bytes | str) -> SendResult:
@@ -86,22 +94,26 @@ class SmtpTransport:
         self._drop()
 
     # --- sending ---------------------------------------------------------------------
-    def send(self, envelope: Envelope) -> SendResult:
-        """One SMTP transaction for one recipient; reconnects once if the server hung up."""
+    def send(self, envelope: Envelope, ready: Callable[[], None] | None = None) -> SendResult:
+        """One SMTP transaction for one recipient; reconnects once if the server hung up.
+
+        ``ready()`` is called after RCPT, just before the message content goes: the caller
+        waits there for whatever must be durable before another message can be delivered.
+        """
         for attempt in (1, 2):
             if self.conn is None:
                 self.conn = self._connect()
             try:
-                return self._transaction(envelope)
+                return self._transaction(envelope, ready)
             except _DroppedBeforeData as exc:
                 self._drop()
                 if attempt == 2:
                     return SendResult(Outcome.RETRY, None, f"connection lost: {exc}")
         raise AssertionError("unreachable")
 
-    def _transaction(self, envelope: Envelope) -> SendResult:
+    def _transaction(self, envelope: Envelope, ready) -> SendResult:
         conn = self.conn
-        sender = parseaddr(envelope.sender)[1] or envelope.sender
+        sender = envelope_address(envelope.sender)
         data = envelope.data if isinstance(envelope.data, bytes) else envelope.data.encode()
         try:
             conn.ehlo_or_helo_if_needed()
@@ -115,6 +127,8 @@ class SmtpTransport:
             raise _DroppedBeforeData(str(exc) or type(exc).__name__) from exc
         except smtplib.SMTPResponseException as exc:  # e.g. HELO refused
             return self._refused(exc.smtp_code, exc.smtp_error)
+        if ready is not None:
+            ready()
         try:
             code, reply = conn.data(data)
         except smtplib.SMTPDataError as exc:  # DATA itself refused (not 354)

@@ -66,7 +66,9 @@ class Envelope:
 
 
 class Transport(Protocol):
-    def send(self, envelope: Envelope) -> SendResult: ...
+    def send(self, envelope: Envelope, ready=None) -> SendResult:
+        """Deliver one message; ``ready()`` (if given) runs right before its content goes."""
+        ...
 
     def close(self) -> None: ...
 

@@ -175,9 +175,9 @@ def _send_batch(transport, batch: list[Outgoing], limiter, stats: dict[str, int]
         keep_alive.touch(position)
         started = time.perf_counter()
         try:
-            envelope = envelope_for(msg)  # built while the previous outcome is written
-            writer.flush()  # … which must be durable before this message goes out
-            result = transport.send(envelope)
+            envelope = envelope_for(msg)  # built while the previous outcome is written …
+            # … which must be durable before this message's content goes (MAIL/RCPT may not).
+            result = transport.send(envelope, ready=writer.flush)
         except TransportDown as exc:
             writer.flush()
             log.warning(
