@@ -266,7 +266,7 @@ class PaymentNotice(Base):
         ForeignKey("payment_schedules.id", ondelete="SET NULL")
     )
     stage_id: Mapped[int | None] = mapped_column(
-        ForeignKey("payment_schedule_stages.id", ondelete="SET NULL"), index=True
+        ForeignKey("payment_schedule_stages.id", ondelete="SET NULL")
     )
     kind: Mapped[NoticeKind] = mapped_column(str_enum(NoticeKind, "payment_notice_kind"))
     #: The stage as it was when the notice was made (the schedule may change later).
@@ -307,18 +307,28 @@ class NoticeItem(Base):
     """
 
     __tablename__ = "payment_notice_items"
-    __table_args__ = (UniqueConstraint("receivable_id", "stage_id"),)
+    __table_args__ = (
+        #: Also serves lookups by receivable (its leading column).
+        UniqueConstraint("receivable_id", "stage_id"),
+        Index(
+            "uq_payment_notice_items_thanks_key",
+            "thanks_key",
+            unique=True,
+            postgresql_where=text("thanks_key IS NOT NULL"),
+            sqlite_where=text("thanks_key IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     notice_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("payment_notices.id", ondelete="CASCADE"), index=True
     )
-    receivable_id: Mapped[int] = mapped_column(ForeignKey("receivables.id"), index=True)
+    receivable_id: Mapped[int] = mapped_column(ForeignKey("receivables.id"))
     stage_id: Mapped[int | None] = mapped_column(
         ForeignKey("payment_schedule_stages.id", ondelete="SET NULL")
     )
-    #: "full:<receivable id>" or "part:<payment id>" for thank-you items.
-    thanks_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    #: "full:<receivable id>" or "part:<payment id>" for thank-you items (unique when set).
+    thanks_key: Mapped[str | None] = mapped_column(String(80))
     document_number: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[dt.date | None]
     due_date: Mapped[dt.date]

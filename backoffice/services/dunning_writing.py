@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
     type_coerce,
 )
 
@@ -71,6 +72,8 @@ def write_run(run: ReminderRun, today: dt.date, catch_up: int, mode: SelectionMo
     sub = stmt.order_by(None).subquery()
     columns = [c.name for c in DUE.c]
     conn.execute(DUE.insert().from_select(columns, select(*[sub.c[c] for c in columns])))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ANALYZE {DUE.name}"))  # a temporary table has no statistics
     conn.execute(_insert_notices(run, conn.dialect.name))
     conn.execute(_insert_items(run, today, conn.dialect.name))
     DUE.drop(conn)  # on an error the caller's rollback removes it with everything else
