@@ -195,11 +195,11 @@ def test_segment_is_counted_and_saved(marketing, db):
         "name": "Hurtownicy",
         "customer_group_ids": [str(group.id)],
         "contacts": "all",
-        "action": "count",
+        "op": "count",
     }
     page = marketing.post("/admin/newsletter-segments/new/", data=data).get_data(as_text=True)
     assert 'data-testid="segment-count"' in page and db.session.scalar(select(Segment)) is None
-    resp = marketing.post("/admin/newsletter-segments/new/", data={**data, "action": "save"})
+    resp = marketing.post("/admin/newsletter-segments/new/", data={**data, "op": "save"})
     assert resp.status_code == 302
     segment = db.session.scalar(select(Segment))
     assert segment.criteria["customer_group_ids"] == [group.id]

@@ -101,7 +101,7 @@ class EditorPages:
     @expose("/<int:campaign_id>/blocks/<int:index>", methods=("POST",))
     def save_block(self, campaign_id: int, index: int):
         campaign = self.campaign_or_404(campaign_id)
-        action = request.form.get("action", "save")
+        action = request.form.get("op", "save")
         blocks = campaign.blocks or []
         kind = blocks[index].get("type", "text") if index < len(blocks) else "text"
         actor = current_actor()

@@ -168,7 +168,7 @@ class SegmentAdmin(SecureModelView):
             try:
                 criteria = audiences.clean_criteria(form.criteria())
                 count = audiences.count_customers(criteria)
-                if request.form.get("action") != "count":
+                if request.form.get("op") != "count":
                     saved = self._save(segment, form, criteria)
                     flash(_("Segment saved: %(n)s customers match it now.", n=count), "success")
                     return redirect(url_for(".edit_view", id=saved.id))
