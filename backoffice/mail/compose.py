@@ -75,6 +75,7 @@ class FileAttachment:
     mimetype: str = "application/octet-stream"
 
 
+@functools.lru_cache(maxsize=64)
 def domain_of(address: str) -> str:
     """The domain part of an address like ``Shop <noreply@shop.pl>`` ("localhost" if none)."""
     _name, addr = parseaddr(address)

@@ -26,11 +26,13 @@ from backoffice.services.message_dispatch import (
 from models.base import utcnow
 from models.messaging import AttemptOutcome, Message, MessageAttempt, MessageStatus
 
-SENT_SQL = text(
-    "WITH outcome AS (UPDATE messages SET status = 'sent', sent_at = :at, provider_id = :pid,"
-    " provider_reply = :reply, last_error = NULL WHERE id = :id AND status = 'sending')"
-    " INSERT INTO message_attempts (message_id, number, outcome, code, reply, worker, at,"
-    " duration_ms) VALUES (:id, :number, 'sent', :code, :reply, :worker, :at, :ms)"
+#: psycopg parameter style: executed on the raw driver connection (the hot path).
+SENT_SQL = (
+    "WITH outcome AS (UPDATE messages SET status = 'sent', sent_at = %(at)s, provider_id ="
+    " %(pid)s, provider_reply = %(reply)s, last_error = NULL WHERE id = %(id)s AND status ="
+    " 'sending') INSERT INTO message_attempts (message_id, number, outcome, code, reply,"
+    " worker, at, duration_ms) VALUES (%(id)s, %(number)s, 'sent', %(code)s, %(reply)s,"
+    " %(worker)s, %(at)s, %(ms)s)"
 )
 
 
@@ -73,9 +75,13 @@ class OutcomeWriter:
                 "worker": WORKER,
                 "ms": duration_ms,
             }
-            self.pending = self.pool.submit(self.conn.execute, SENT_SQL, params)
+            self.pending = self.pool.submit(self._write_sent, params)
             return
         record_result(msg, result, duration_ms)
+
+    def _write_sent(self, params: dict) -> None:
+        with self.conn.connection.dbapi_connection.cursor() as cursor:
+            cursor.execute(SENT_SQL, params)
 
     def flush(self) -> None:
         """Wait for the last outcome to be committed (re-raising its error, if any)."""
