@@ -13,6 +13,7 @@ from __future__ import annotations
 import email.policy
 import functools
 import html as html_lib
+import itertools
 import re
 import secrets
 from collections.abc import Iterable, Mapping
@@ -151,10 +152,14 @@ def build_email(
     return body
 
 
+_BOUNDARY_PREFIX = f"=_bo_{secrets.token_hex(12)}_"
+_BOUNDARY_SEQ = itertools.count(1)
+
+
 def _boundary() -> str:
-    # Random and long enough never to occur in a body; set here because the generator's own
-    # choice compiles a fresh regular expression for every message.
-    return f"=_bo_{secrets.token_hex(16)}"
+    # Random per process plus a counter: never in a body, unique, cheap. Set here because the
+    # generator's own choice compiles a fresh regular expression for every message.
+    return f"{_BOUNDARY_PREFIX}{next(_BOUNDARY_SEQ)}"
 
 
 def _attachment(item: FileAttachment) -> Message:
