@@ -136,3 +136,15 @@ def test_duplicate_and_delete(db):
     assert db.session.get(Campaign, copy.id) is None
     actions = set(db.session.scalars(select(AuditEntry.action)))
     assert {"newsletter.create", "newsletter.delete"} <= actions
+
+
+def test_demo_data_gives_a_campaign_ready_to_preview_and_send(db):
+    from backoffice.services import demo
+    from backoffice.services.newsletter_previews import preview
+
+    summary = demo.seed(SYSTEM, demo.Counts(customers=10, products=30, suppliers=2, orders=12))
+    assert summary["newsletter_members"] > 0
+    campaign = db.session.scalar(select(Campaign))
+    assert newsletters.check_ready(campaign).count == summary["newsletter_members"]
+    shown = preview(campaign)
+    assert "Nowości miesiąca" in shown.mail.html and "Przykładowa Hurtownia" in shown.mail.subject
