@@ -99,6 +99,9 @@ def seed(actor: Actor, counts: Counts = Counts(), seed_value: int = 2024) -> dic
     from backoffice.services.return_dictionaries import seed_dictionaries  # returns module
 
     return_dictionaries = seed_dictionaries(actor)
+    from backoffice.services.newsletters_demo import seed_newsletters  # newsletters module
+
+    newsletter_counts = seed_newsletters(actor)
     summary = {
         "staff": len(staff),
         "customers": len(customers),
@@ -109,6 +112,7 @@ def seed(actor: Actor, counts: Counts = Counts(), seed_value: int = 2024) -> dic
         "receivables": receivables,
         "service_tickets": service_tickets,
         **loyalty_counts,
+        **newsletter_counts,
         **{f"return_{k}": v for k, v in return_dictionaries.items()},
         **{f"requested_{k}": v for k, v in asdict(counts).items()},
     }
