@@ -124,6 +124,80 @@ def _get_or_create(address: str, channel: Channel, purpose: Purpose, granted: bo
     return consent
 
 
+def record_new_decisions(
+    actor: Actor,
+    addresses: Iterable[str],
+    channel: Channel | str,
+    purpose: Purpose | str,
+    granted: bool,
+    *,
+    source: ConsentSource | str,
+    note: str | None = None,
+) -> list[str]:
+    """The same decision for many addresses that have none recorded yet (imports); no commit.
+
+    Addresses with a recorded decision for the purpose keep it (a withdrawal is never
+    overridden), malformed ones are skipped. Consent and history rows are written in bulk
+    (also safe against a concurrent writer) with one audit entry for all of them. Returns
+    the addresses recorded now.
+    """
+    channel, purpose, source = Channel(channel), Purpose(purpose), ConsentSource(source)
+    if purpose not in USER_PURPOSES:
+        raise ValidationFailed(_("This kind of message cannot be refused."), field="purpose")
+    wanted = set()
+    for raw in addresses:
+        try:
+            wanted.add(normalise_address(raw, channel))
+        except ValidationFailed:
+            continue
+    known = {a for (a, p) in decisions(wanted - {None}, channel) if p == purpose}
+    todo = sorted(wanted - known - {None})
+    done: list[str] = []
+    for chunk in _chunks(todo, 1000):
+        done.extend(_insert_decisions(actor, chunk, channel, purpose, granted, source, note))
+    if done:
+        record(
+            actor,
+            "consent.grant" if granted else "consent.withdraw",
+            object_type="Consent",
+            summary=f"{len(done)} × {channel.value} · {purpose.value} · {source.value}",
+        )
+    return done
+
+
+def _insert_decisions(actor, chunk, channel, purpose, granted, source, note) -> list[str]:
+    from sqlalchemy import insert
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    now = utcnow()
+    dialect = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        dialect(Consent)
+        .on_conflict_do_nothing(index_elements=["address", "channel", "purpose"])
+        .returning(Consent.id, Consent.address)
+    )
+    rows = db.session.execute(
+        stmt,
+        [
+            {"address": a, "channel": channel, "purpose": purpose, "granted": granted,
+             "updated_at": now}
+            for a in chunk
+        ],
+    ).all()  # fmt: skip
+    if rows:
+        db.session.execute(
+            insert(ConsentChange),
+            [
+                {"consent_id": cid, "granted": granted, "at": now, "source": source,
+                 "actor_kind": actor.kind, "actor_id": actor.id,
+                 "actor_label": actor.label[:300], "ip": actor.ip, "note": note}
+                for cid, _address in rows
+            ],
+        )  # fmt: skip
+    return [address for _cid, address in rows]
+
+
 def decisions(addresses: Iterable[str], channel: Channel | str) -> dict[tuple[str, Purpose], bool]:
     """Recorded decisions for the addresses on one channel: {(address, purpose): granted}."""
     wanted = sorted({a for a in addresses if a})
