@@ -257,23 +257,28 @@ def apply_import(
 
 def _consents(actor, newsletter_list, plan: ImportPlan, all_consented: bool, filename: str):
     known = consents.decisions([r.email for r in plan.new], Channel.EMAIL)
-    recorded = refused = without = 0
+    vouched = [
+        r.email
+        for r in plan.new
+        if known.get((r.email, Purpose.MARKETING)) is None
+        and (r.consent is True or (all_consented and r.consent is None))
+    ]
     note = _("import of %(file)s into the list %(name)s", file=filename, name=newsletter_list.name)
-    for row in plan.new:
-        decision = known.get((row.email, Purpose.MARKETING))
-        vouched = row.consent is True or (all_consented and row.consent is None)
-        if decision is None and vouched:
-            consents.set_consent(
-                actor,
-                row.email,
-                Channel.EMAIL,
-                Purpose.MARKETING,
-                True,
-                source=ConsentSource.IMPORT,
-                note=note,
-            )
-            recorded += 1
-        elif decision is not True:
-            without += 1
-            refused += 1 if decision is False else 0
-    return ImportResult(len(plan.new), recorded, refused, without)
+    recorded = set(
+        consents.record_new_decisions(
+            actor,
+            vouched,
+            Channel.EMAIL,
+            Purpose.MARKETING,
+            True,
+            source=ConsentSource.IMPORT,
+            note=note,
+        )
+    )
+    refused = sum(1 for r in plan.new if known.get((r.email, Purpose.MARKETING)) is False)
+    without = sum(
+        1
+        for r in plan.new
+        if r.email not in recorded and known.get((r.email, Purpose.MARKETING)) is not True
+    )
+    return ImportResult(len(plan.new), len(recorded), refused, without)

@@ -106,3 +106,33 @@ def test_mapping_and_files_are_checked(db):
     for bad in (token, "../../etc/passwd", ""):
         with pytest.raises(ValidationFailed):
             imports.load_upload(bad)
+
+
+def test_bulk_consents_keep_earlier_decisions_and_write_history(db):
+    from models.audit import AuditEntry
+
+    grant("stary@firma.pl", granted=False)
+    done = consents.record_new_decisions(
+        SYSTEM,
+        ["Nowy@Firma.pl", "stary@firma.pl", "zły adres", "nowy@firma.pl", "drugi@firma.pl"],
+        Channel.EMAIL,
+        Purpose.MARKETING,
+        True,
+        source=ConsentSource.IMPORT,
+        note="lista.csv",
+    )
+    assert sorted(done) == ["drugi@firma.pl", "nowy@firma.pl"]
+    assert consents.allows("nowy@firma.pl", Channel.EMAIL, Purpose.MARKETING)
+    assert not consents.allows("stary@firma.pl", Channel.EMAIL, Purpose.MARKETING)
+    [change] = consents.history("drugi@firma.pl")
+    assert change.note == "lista.csv" and change.actor_kind == "system"
+    entries = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.action == "consent.grant", AuditEntry.object_type == "Consent"
+        )
+    ).all()
+    assert len([e for e in entries if e.summary.startswith("2 ×")]) == 1
+    again = consents.record_new_decisions(
+        SYSTEM, ["nowy@firma.pl"], Channel.EMAIL, Purpose.MARKETING, True, source="import"
+    )
+    assert again == []
