@@ -132,6 +132,8 @@ def test_preview_run_and_register(finance, db, overdue, run_jobs):
     resp = finance.post("/admin/payment-reminders/run")
     assert resp.status_code == 302
     run_jobs()
+    filtered = finance.get(resp.headers["Location"])  # the register filtered to the run
+    assert filtered.status_code == 200 and "FV/9/2026" in filtered.get_data(as_text=True)
     notice = db.session.scalars(select(PaymentNotice)).one()
     register = finance.get("/admin/payment-notices/").get_data(as_text=True)
     assert "FV/9/2026" in register and "biuro@zuraw.example.pl" in register

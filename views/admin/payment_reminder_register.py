@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import abort, g, send_file
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
+from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike, IntEqualFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -172,8 +172,8 @@ class PaymentNoticeAdmin(ReadOnlyModelView):
         FilterEqual(PaymentNotice.status, _l("Status"),
                     options=[(k.value, str(v[0])) for k, v in NOTICE_STATUS_LABELS.items()]),
         FilterLike(PaymentNotice.stage_name, _l("Stage")),
-        FilterEqual(PaymentNotice.customer_id, _l("Customer id")),
-        FilterEqual(PaymentNotice.run_id, _l("Run")),
+        IntEqualFilter(PaymentNotice.customer_id, _l("Customer id")),
+        IntEqualFilter(PaymentNotice.run_id, _l("Run")),
         WarsawDateFrom(PaymentNotice.created_at, _l("Created")),
         WarsawDateTo(PaymentNotice.created_at, _l("Created")),
     )  # fmt: skip
