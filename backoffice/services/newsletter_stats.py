@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import distinct, func, select
@@ -29,8 +30,10 @@ WARSAW = ZoneInfo("Europe/Warsaw")
 SERIES = ("sent", "open", "click", "unsubscribe")
 
 
-def _pct(part: int, whole: int) -> float:
-    return round(part * 100.0 / whole, 1) if whole else 0.0
+def _pct(part: int, whole: int) -> Decimal:
+    if not whole:
+        return Decimal("0.0")
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 def summary(campaign_id: int) -> dict:
@@ -86,16 +89,26 @@ class Timeline:
 
 
 def timeline(campaign: Campaign, now: dt.datetime | None = None, buckets: int = 48) -> Timeline:
-    """Sends, opens, clicks and unsubscribes per hour (first two days) or per day."""
+    """Sends, opens, clicks and unsubscribes per 10 minutes (first four hours), per hour
+    (first two days) or per day."""
     now = now or utcnow()
     start = campaign.started_at or campaign.created_at or now
     span = max(now - start, dt.timedelta(hours=1))
-    step = dt.timedelta(hours=1) if span <= dt.timedelta(hours=48) else dt.timedelta(days=1)
+    if span <= dt.timedelta(hours=4):
+        step = dt.timedelta(minutes=10)
+    elif span <= dt.timedelta(hours=48):
+        step = dt.timedelta(hours=1)
+    else:
+        step = dt.timedelta(days=1)
     local = start.astimezone(WARSAW)
-    first = local.replace(minute=0, second=0, microsecond=0)
+    first = local.replace(second=0, microsecond=0)
+    first = first.replace(minute=first.minute - first.minute % 10)
+    if step >= dt.timedelta(hours=1):
+        first = first.replace(minute=0)
     if step.days:
         first = first.replace(hour=0)
-    count = min(buckets, int(span / step) + 1)
+    # Up to now (at least two points, so there is a line), at most ``buckets``.
+    count = min(buckets, max(2, int((now.astimezone(WARSAW) - first) / step) + 1))
     starts = [first + step * i for i in range(count)]
     series = {name: [0] * count for name in SERIES}
 

@@ -32,7 +32,7 @@ SERIES_COLOURS = {
 
 def _series_labels() -> dict[str, str]:
     return {
-        "sent": _("sent"),
+        "sent": _("messages sent"),
         "open": _("opens"),
         "click": _("clicks"),
         "unsubscribe": _("unsubscribes"),

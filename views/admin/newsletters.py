@@ -88,6 +88,7 @@ class CampaignAdmin(EditorPages, CampaignPages, SecureModelView):
         "name": lambda v, c, m, n: _name_link(m),
         "status": lambda v, c, m, n: status_badge(m.status),
         "scheduled_at": lambda v, c, m, n: format_when(m.scheduled_at),
+        "recipient_count": lambda v, c, m, n: m.recipient_count if m.started_at else "—",
         "created_at": lambda v, c, m, n: format_when(m.created_at),
     }
     column_formatters_export = {
