@@ -188,3 +188,14 @@ def test_honeypot_sign_ups_are_dropped_silently(client, db):
         },
     )
     assert resp.status_code == 302 and db.session.scalar(select(Subscriber)) is None
+
+
+def test_only_the_one_click_view_is_exempt_from_csrf(app, db, recipient, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    client = app.test_client()
+    make_list(is_default=True)
+    assert client.post("/newsletter/subscribe", data={"email": "a@b.pl"}).status_code == 400
+    assert client.post(_url("p", recipient), data={"marketing": "on"}).status_code == 400
+    token = "x" * 20
+    assert client.post(f"/newsletter/confirm/{token}").status_code == 400
+    assert client.post(_url("u", recipient), data={"scope": "all"}).status_code == 302
