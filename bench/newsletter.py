@@ -124,7 +124,8 @@ def _campaign(name: str, count: int, prefix: str):
                 "title": "Wiosenne nowości w hurtowni",
                 "html": "<p>Dzień dobry {{ recipient.first_name }},</p><p>dla firmy "
                 "<strong>{{ recipient.company }}</strong> mamy nowości i rabat. "
-                "<a href='https://sklep.example.pl/promocje?utm_source=nl'>Zobacz promocje</a>.</p>",
+                "<a href='https://sklep.example.pl/promocje?utm_source=nl'>Zobacz promocje</a>"
+                ".</p>",
                 "button_label": "Przejdź do sklepu",
                 "button_url": "https://sklep.example.pl/",
             },
@@ -379,9 +380,8 @@ def main(argv: list[str]) -> dict:
     print(f"{'prepare (audience, codes, rows)':<34}{result['prepare_s']:>12} s")
     print(f"{'raw smtplib (reference)':<34}{result['raw_per_s']:>12} /s")
     print(f"{'ours (2 workers)':<34}{result['ours_per_s']:>12} /s")
-    print(
-        f"{'  first half / second half':<34}{result['first_half_per_s']:>6} / {result['second_half_per_s']} /s"
-    )
+    halves = f"{result['first_half_per_s']} / {result['second_half_per_s']}"
+    print(f"{'  first half / second half':<34}{halves:>12} /s")
     print(f"{'small campaign':<34}{result['small_per_s']:>12} /s")
     print(f"{'ratio (goal ≥ 0.6)':<34}{result['ratio']:>12}")
     print(f"{'growth per message (≈ 1: linear)':<34}{result['growth']:>12}")

@@ -121,10 +121,10 @@ def test_two_thousand_recipients_each_eligible_once_with_a_registered_code(db, s
     no_consent = bulk_members(newsletter_list, 40, prefix="nozgody", consent=False)
     bounced = bulk_members(newsletter_list, 30, prefix="odbity")
     gone = bulk_members(newsletter_list, 30, prefix="wypisany")
-    for email in bounced:
-        consents.suppress(SYSTEM, email, SuppressionReason.HARD_BOUNCE)
-    for email in gone:
-        leave_list(SYSTEM, newsletter_list.id, email, source="unsubscribe")
+    for address in bounced:
+        consents.suppress(SYSTEM, address, SuppressionReason.HARD_BOUNCE)
+    for address in gone:
+        leave_list(SYSTEM, newsletter_list.id, address, source="unsubscribe")
     batch = make_code_batch(2000)
     campaign = make_campaign(
         newsletter_list,
