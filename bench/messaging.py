@@ -218,6 +218,25 @@ def _watch(sink: Sink, count: int, deadline: float) -> tuple[float | None, float
     return first, None
 
 
+def _per_worker() -> dict[str, dict]:
+    """Messages each worker process sent, and over how many seconds (do both work at once?)."""
+    from backoffice.extensions import db
+    from models.messaging import MessageAttempt
+
+    rows = db.session.execute(
+        select(
+            MessageAttempt.worker,
+            func.count(),
+            func.min(MessageAttempt.at),
+            func.max(MessageAttempt.at),
+        ).group_by(MessageAttempt.worker)
+    ).all()
+    return {
+        w: {"sent": n, "seconds": round((last - first).total_seconds(), 2)}
+        for w, n, first, last in rows
+    }
+
+
 def main(argv: list[str]) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench messaging")
     parser.add_argument("--count", type=int, default=20_000)
@@ -255,6 +274,7 @@ def main(argv: list[str]) -> dict:
             sent = db.session.scalar(
                 select(func.count()).where(Message.status == MessageStatus.SENT)
             )
+            per_worker = _per_worker()
             db.session.remove()
             db.engine.dispose()
     finally:
@@ -276,6 +296,7 @@ def main(argv: list[str]) -> dict:
         "produce_per_s": round(args.count / produce_s, 1),
         "rate_limit_per_s": RATE_LIMIT,
         "sink": args.sink,
+        "per_worker": per_worker,
     }
     print(f"{'notifications':<28}{args.count:>12}")
     print(f"{'produce (events → outbox)':<28}{result['produce_per_s']:>12} /s")
