@@ -12,7 +12,7 @@ from backoffice.queue import defer
 
 #: Settings of the sender and their defaults (override in the app config).
 DEFAULTS = {
-    "MESSAGE_BATCH_SIZE": 50,
+    "MESSAGE_BATCH_SIZE": 100,
     "MESSAGE_MAX_ATTEMPTS": 3,
     #: Seconds to wait after the 1st, 2nd, … failed try.
     "MESSAGE_RETRY_DELAYS": (60, 300, 1800),

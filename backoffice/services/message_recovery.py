@@ -15,7 +15,13 @@ from sqlalchemy import insert, select, update
 from backoffice.extensions import db
 from backoffice.services.message_dispatch import defer_dispatch, setting
 from models.base import utcnow
-from models.messaging import AttemptOutcome, Message, MessageAttempt, MessageStatus
+from models.messaging import (
+    AttemptOutcome,
+    Message,
+    MessageAttempt,
+    MessageStatus,
+    status_is,
+)
 
 
 def sweep_messages() -> dict[str, int]:
@@ -29,14 +35,14 @@ def sweep_messages() -> dict[str, int]:
     stuck_before = now - dt.timedelta(seconds=int(setting("MESSAGE_STUCK_AFTER")))
     stuck = db.session.execute(
         select(Message.id, Message.attempts, Message.channel).where(
-            Message.status == MessageStatus.SENDING, Message.claimed_at < stuck_before
+            status_is(MessageStatus.SENDING), Message.claimed_at < stuck_before
         )
     ).all()
     requeued = _requeue_stuck(stuck, stuck_before, now)
     expired = _expire_old(now)
     due_channels = db.session.scalars(
         select(Message.channel)
-        .where(Message.status == MessageStatus.QUEUED, Message.next_attempt_at <= now)
+        .where(status_is(MessageStatus.QUEUED), Message.next_attempt_at <= now)
         .distinct()
     ).all()
     for channel in due_channels:
@@ -87,7 +93,7 @@ def _expire_old(now: dt.datetime) -> int:
     cutoff = now - dt.timedelta(hours=int(setting("MESSAGE_EXPIRE_HOURS")))
     return db.session.execute(
         update(Message)
-        .where(Message.status == MessageStatus.QUEUED, Message.created_at < cutoff)
+        .where(status_is(MessageStatus.QUEUED), Message.created_at < cutoff)
         .values(
             status=MessageStatus.FAILED,
             failed_at=now,

@@ -39,7 +39,7 @@ from backoffice.queue import heartbeat, redis_connection
 from backoffice.services.message_dispatch import Outgoing, defer_dispatch, setting
 from backoffice.services.message_outcomes import OutcomeWriter, postpone
 from models.base import utcnow
-from models.messaging import Channel, Message, MessageStatus
+from models.messaging import Channel, Message, MessageStatus, status_is
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def claim_batch(channel: str, limit: int) -> list[Outgoing]:
         select(Message.id)
         .where(
             Message.channel == channel,
-            Message.status == MessageStatus.QUEUED,
+            status_is(MessageStatus.QUEUED),
             Message.next_attempt_at <= now,
         )
         .order_by(Message.id)
