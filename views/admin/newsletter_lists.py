@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backoffice.actors import current_actor
-from backoffice.errors import DomainError
+from backoffice.errors import DomainError, ValidationFailed
 from backoffice.extensions import db
 from backoffice.i18n import format_when
 from backoffice.services import newsletter_imports as imports
@@ -85,11 +85,11 @@ class NewsletterListAdmin(SecureModelView):
     def _save(self, form, model, created: bool):
         try:
             form.populate_obj(model)
+            changes = diff(model)
             if created:
                 db.session.add(model)
                 db.session.flush()
             lists_service.check_list(model)
-            changes = diff(model)
             record(
                 current_actor(),
                 f"newsletter_list.{'create' if created else 'update'}",
@@ -264,7 +264,7 @@ class ListMemberAdmin(SecureModelView):
         try:
             newsletter_list = form.newsletter_list.data
             if newsletter_list is None:
-                raise DomainError(_("Choose the list."), field="newsletter_list")
+                raise ValidationFailed(_("Choose the list."), field="newsletter_list")
             row = lists_service.join_list(
                 current_actor(),
                 newsletter_list,
