@@ -37,8 +37,9 @@ from backoffice.services.newsletter_sandbox import (
 _MARK_URL = "https://x-nl-mark-{}.invalid"
 _MARK_CODE = "\ue000C\ue001"
 _MARK_BLOCK = "\ue000B{}\ue001"
-_MARKERS = re.compile(r"https://x-nl-mark-(L\d+|U|P|O)\.invalid|\ue000C\ue001")
-_BLOCK_SPLIT = re.compile("\ue000B(\\d+)\ue001")
+_MARKERS = re.compile(r"https://x-nl-mark-(L\d+|U|P|O)\.invalid|\ue000(C)\ue001")
+#: Every marker, blocks included: compiled documents are split on them once.
+_ANY_MARKER = re.compile(r"https://x-nl-mark-(L\d+|U|P|O)\.invalid|\ue000(C|B\d+)\ue001")
 _HREF = re.compile(r'href="(https?://[^"]+)"')
 _ANCHOR = re.compile(r'<a\b[^>]*href="([^"]+)"[^>]*>(.*?)</a>', re.S)
 _TAGS = re.compile(r"<[^>]+>")
@@ -102,8 +103,8 @@ class Compiled:
     """A campaign ready to be personalised."""
 
     subject: Any
-    html_parts: list
-    text_parts: list
+    html_parts: Parts
+    text_parts: Parts
     slots: list[Slot]
     base: dict[str, Any]
     #: URL → label of every tracked link (static hrefs).
@@ -240,9 +241,33 @@ def tidy_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
-def _split(text: str) -> list:
-    parts = _BLOCK_SPLIT.split(text)
-    return [int(p) if i % 2 else p for i, p in enumerate(parts)]
+@dataclass(frozen=True)
+class Parts:
+    """A compiled text cut at its markers: ``pieces`` with the markers' keys at ``slots``
+    (index → "L12", "U", "P", "O", "C" or "B0"); a recipient's text is a join."""
+
+    pieces: tuple[str, ...]
+    slots: tuple[tuple[int, str], ...]
+
+
+def _split(text: str) -> Parts:
+    pieces: list[str] = []
+    slots: list[tuple[int, str]] = []
+    last = 0
+    for match in _ANY_MARKER.finditer(text):
+        pieces.append(text[last : match.start()])
+        slots.append((len(pieces), match.group(1) or match.group(2)))
+        pieces.append("")
+        last = match.end()
+    pieces.append(text[last:])
+    return Parts(tuple(pieces), tuple(slots))
+
+
+def _join(parts: Parts, values: dict[str, str]) -> str:
+    pieces = list(parts.pieces)
+    for index, key in parts.slots:
+        pieces[index] = values[key]
+    return "".join(pieces)
 
 
 def _stylesheet(color: str) -> str:
@@ -264,30 +289,24 @@ def render(compiled: Compiled, person: Personal, urls: Urls) -> Mail:
         "unsubscribe_url": urls.unsubscribe,
         "preferences_url": urls.preferences,
     }
-    slot_html = [clean_html(s.html.render(context)) for s in compiled.slots]
-    slot_text = [s.text.render(context) for s in compiled.slots]
-    code = person.code or ""
-    fixed = {"U": urls.unsubscribe, "P": urls.preferences, "O": urls.pixel}
+    text_values = {
+        "U": urls.unsubscribe,
+        "P": urls.preferences,
+        "O": urls.pixel,
+        "C": person.code or "",
+    }
+    for link_id, url in compiled.link_urls.items():
+        text_values[f"L{link_id}"] = (urls.click or {}).get(link_id, url)
+    html_values = {k: str(escape(v)) for k, v in text_values.items()}
 
-    def url_for_marker(match: re.Match, text: bool) -> str:
-        key = match.group(1)
-        if key is None:
-            value = code
-        elif key[0] == "L":
-            link_id = int(key[1:])
-            if urls.click is not None and link_id in urls.click:
-                value = urls.click[link_id]
-            else:
-                value = compiled.link_urls.get(link_id, "")
-        else:
-            value = fixed[key]
-        return value if text else str(escape(value))
+    def fill(text: str, values: dict[str, str]) -> str:
+        return _MARKERS.sub(lambda m: values.get(m.group(1) or m.group(2), ""), text)
 
-    html = "".join(p if isinstance(p, str) else slot_html[p] for p in compiled.html_parts)
-    text = "".join(p if isinstance(p, str) else slot_text[p] for p in compiled.text_parts)
-    subject = " ".join(compiled.subject.render(context).split())
+    for index, slot in enumerate(compiled.slots):
+        html_values[f"B{index}"] = fill(clean_html(slot.html.render(context)), html_values)
+        text_values[f"B{index}"] = fill(slot.text.render(context), text_values)
     return Mail(
-        subject=subject,
-        html=_MARKERS.sub(lambda m: url_for_marker(m, False), html),
-        text=_MARKERS.sub(lambda m: url_for_marker(m, True), text),
+        subject=" ".join(compiled.subject.render(context).split()),
+        html=_join(compiled.html_parts, html_values),
+        text=_join(compiled.text_parts, text_values),
     )

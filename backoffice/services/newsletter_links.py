@@ -30,8 +30,8 @@ def _key() -> bytes:
 
 def sign(purpose: str, recipient_id: int, link_id: int = 0, key: bytes | None = None) -> str:
     """The URL-safe signature of (purpose, recipient, link): 22 characters, 128 bits."""
-    mac = hmac.new(key or _key(), f"{purpose}:{recipient_id}:{link_id}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(mac.digest()[:16]).decode().rstrip("=")
+    digest = hmac.digest(key or _key(), f"{purpose}:{recipient_id}:{link_id}".encode(), "sha256")
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 
 def verify(purpose: str, recipient_id: int, signature: str, link_id: int = 0) -> bool:
