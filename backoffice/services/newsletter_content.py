@@ -10,6 +10,7 @@ one recipient costs a few small template renders and one substitution pass.
 
 from __future__ import annotations
 
+import datetime as dt
 import html as html_lib
 import re
 from dataclasses import dataclass, field
@@ -181,7 +182,7 @@ def _block_html(block: dict, slots: list, css: str, links, ids, code_marker) -> 
                 block,
                 code,
                 blocks_service.describe_discount(details),
-                format_when(_parse_time(valid_to).date()) if valid_to else "",
+                format_when(dt.datetime.fromisoformat(valid_to).date()) if valid_to else "",
             )
         )
     html = block.get("html") or ""
@@ -191,12 +192,6 @@ def _block_html(block: dict, slots: list, css: str, links, ids, code_marker) -> 
     else:
         body = Markup(clean_html(html))
     return Markup(macros.text_block(block, body))
-
-
-def _parse_time(value: str):
-    import datetime as dt
-
-    return dt.datetime.fromisoformat(value)
 
 
 def compile_campaign(
