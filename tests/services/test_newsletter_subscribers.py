@@ -4,6 +4,7 @@ clicked; the consent history keeps when, from where and how; repeats do not floo
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -37,12 +38,11 @@ def test_sign_up_waits_for_the_confirmation_link(db):
     assert row.email == "gosia.nowak@example.pl" and row.status == SubscriberStatus.PENDING
     assert row.newsletter_list.is_default and row.ip == "203.0.113.7"
     [message] = _confirmations(db)
-    assert message.recipient == row.email and subscribers.confirm_url(row) in message.body_text
-    assert "Potwierdź" in message.subject
+    assert message.recipient == row.email and "Potwierdź" in message.subject
     assert not consents.allows(row.email, Channel.EMAIL, Purpose.MARKETING)
     assert not is_member(row.list_id, row.email)
 
-    token = subscribers.confirm_url(row).rsplit("/", 1)[1]
+    token = re.search(r"/newsletter/confirm/(\S+)", message.body_text).group(1)
     found = subscribers.subscriber_for_token(token)
     assert found is row
     clicker = Actor("anonymous", None, row.email, "198.51.100.9")
