@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 05:51:36.606366
+Create Date: 2026-11-27 10:05:00.200444
 
 """
 from alembic import op
@@ -70,6 +70,42 @@ def upgrade():
     sa.UniqueConstraint('code', name=op.f('uq_customer_groups_code')),
     sa.UniqueConstraint('name', name=op.f('uq_customer_groups_name'))
     )
+    op.create_table('discount_code_batches',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('external_id', sa.String(length=64), nullable=True),
+    sa.Column('source', sa.Enum('console', 'api', 'reward', name='discount_batch_source', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('prefix', sa.String(length=16), nullable=False),
+    sa.Column('code_length', sa.Integer(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('percent', 'amount', name='discount_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('value', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('max_discount', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('min_order_value', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('valid_from', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('valid_to', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('usage_limit_total', sa.Integer(), nullable=True),
+    sa.Column('usage_limit_per_customer', sa.Integer(), nullable=True),
+    sa.Column('first_order_only', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.Enum('generating', 'ready', 'failed', name='discount_batch_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('generated', sa.Integer(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('pending_assignees', sa.JSON(), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('created_by', sa.String(length=300), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind <> 'percent' OR value <= 100", name=op.f('ck_discount_code_batches_percent_max')),
+    sa.CheckConstraint('code_length BETWEEN 4 AND 24', name=op.f('ck_discount_code_batches_code_length_range')),
+    sa.CheckConstraint('count >= 1', name=op.f('ck_discount_code_batches_count_positive')),
+    sa.CheckConstraint('generated >= 0 AND generated <= count', name=op.f('ck_discount_code_batches_generated_range')),
+    sa.CheckConstraint('usage_limit_per_customer IS NULL OR usage_limit_per_customer >= 1', name=op.f('ck_discount_code_batches_usage_limit_per_customer')),
+    sa.CheckConstraint('usage_limit_total IS NULL OR usage_limit_total >= 1', name=op.f('ck_discount_code_batches_usage_limit_total')),
+    sa.CheckConstraint('value > 0', name=op.f('ck_discount_code_batches_value_positive')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_discount_code_batches')),
+    sa.UniqueConstraint('external_id', name=op.f('uq_discount_code_batches_external_id'))
+    )
     op.create_table('jobs',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('func', sa.String(length=200), nullable=False),
@@ -95,6 +131,104 @@ def upgrade():
         batch_op.create_index('ix_jobs_status_not_before', ['status', 'not_before'], unique=False)
         batch_op.create_index('uq_jobs_open_key', ['key'], unique=True, postgresql_where=sa.text("status = 'pending' AND key IS NOT NULL"), sqlite_where=sa.text("status = 'pending' AND key IS NOT NULL"))
 
+    op.create_table('loyalty_programme',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('earn_on', sa.Enum('paid', 'delivered', name='loyalty_earn_trigger', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('pending_on_placed', sa.Boolean(), nullable=False),
+    sa.Column('expiry_months', sa.Integer(), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_loyalty_programme'))
+    )
+    op.create_table('newsletter_lists',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('public', sa.Boolean(), nullable=False),
+    sa.Column('is_default', sa.Boolean(), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_newsletter_lists')),
+    sa.UniqueConstraint('name', name=op.f('uq_newsletter_lists_name'))
+    )
+    op.create_table('newsletter_segments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('criteria', sa.JSON(), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_newsletter_segments')),
+    sa.UniqueConstraint('name', name=op.f('uq_newsletter_segments_name'))
+    )
+    op.create_table('notification_rules',
+    sa.Column('event', sa.String(length=80), nullable=False),
+    sa.Column('channel', sa.Enum('email', 'sms', name='channel', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sa.String(length=300), nullable=True),
+    sa.PrimaryKeyConstraint('event', 'channel', name=op.f('pk_notification_rules'))
+    )
+    op.create_table('offer_condition_templates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('default_text', sa.Text(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('preselected', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offer_condition_templates')),
+    sa.UniqueConstraint('title', name=op.f('uq_offer_condition_templates_title'))
+    )
+    op.create_table('offer_extra_services',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('unit', sa.String(length=16), nullable=False),
+    sa.Column('default_price', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('vat_rate', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offer_extra_services')),
+    sa.UniqueConstraint('name', name=op.f('uq_offer_extra_services_name'))
+    )
+    op.create_table('offer_number_sequences',
+    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('last_value', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('year', name=op.f('pk_offer_number_sequences'))
+    )
+    op.create_table('payment_reminder_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('run_date', sa.Date(), nullable=False),
+    sa.Column('auto_key', sa.String(length=40), nullable=True),
+    sa.Column('status', sa.Enum('running', 'done', 'failed', name='reminder_run_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('started_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_by', sa.String(length=300), nullable=False),
+    sa.Column('notices', sa.Integer(), nullable=False),
+    sa.Column('receivables', sa.Integer(), nullable=False),
+    sa.Column('skipped', sa.Integer(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_reminder_runs')),
+    sa.UniqueConstraint('auto_key', name=op.f('uq_payment_reminder_runs_auto_key'))
+    )
+    with op.batch_alter_table('payment_reminder_runs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_reminder_runs_run_date'), ['run_date'], unique=False)
+
+    op.create_table('payment_reminder_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('run_at', sa.Time(), nullable=False),
+    sa.Column('mode', sa.Enum('all', 'chosen', name='reminder_selection_mode', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('catch_up_days', sa.Integer(), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sa.String(length=300), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_reminder_settings'))
+    )
     op.create_table('product_groups',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=64), nullable=True),
@@ -109,10 +243,50 @@ def upgrade():
     with op.batch_alter_table('product_groups', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_product_groups_parent_id'), ['parent_id'], unique=False)
 
+    op.create_table('return_conditions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('name_en', sa.String(length=200), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_return_conditions')),
+    sa.UniqueConstraint('code', name=op.f('uq_return_conditions_code'))
+    )
+    op.create_table('return_number_sequences',
+    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('last_value', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('year', name=op.f('pk_return_number_sequences'))
+    )
+    op.create_table('return_reasons',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('name_en', sa.String(length=200), nullable=True),
+    sa.Column('requires_description', sa.Boolean(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_return_reasons')),
+    sa.UniqueConstraint('code', name=op.f('uq_return_reasons_code'))
+    )
     op.create_table('schedule_state',
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('last_slot_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_schedule_state'))
+    )
+    op.create_table('service_number_sequences',
+    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('last', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('year', name=op.f('pk_service_number_sequences'))
+    )
+    op.create_table('service_procedures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('warranty', 'post_warranty', name='ticket_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_procedures')),
+    sa.UniqueConstraint('kind', name=op.f('uq_service_procedures_kind'))
     )
     op.create_table('suppliers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -191,6 +365,166 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_customers_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_nip'), ['nip'], unique=False)
 
+    op.create_table('discount_batch_customer_groups',
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('customer_group_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['batch_id'], ['discount_code_batches.id'], name=op.f('fk_discount_batch_customer_groups_batch_id_discount_code_batches'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['customer_group_id'], ['customer_groups.id'], name=op.f('fk_discount_batch_customer_groups_customer_group_id_customer_groups')),
+    sa.PrimaryKeyConstraint('batch_id', 'customer_group_id', name=op.f('pk_discount_batch_customer_groups'))
+    )
+    op.create_table('discount_batch_product_groups',
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('product_group_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['batch_id'], ['discount_code_batches.id'], name=op.f('fk_discount_batch_product_groups_batch_id_discount_code_batches'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_group_id'], ['product_groups.id'], name=op.f('fk_discount_batch_product_groups_product_group_id_product_groups')),
+    sa.PrimaryKeyConstraint('batch_id', 'product_group_id', name=op.f('pk_discount_batch_product_groups'))
+    )
+    op.create_table('discount_code_exports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('format', sa.String(length=8), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'done', 'failed', name='discount_export_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('path', sa.String(length=500), nullable=True),
+    sa.Column('sha256', sa.String(length=64), nullable=True),
+    sa.Column('rows', sa.Integer(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('requested_by', sa.String(length=300), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['batch_id'], ['discount_code_batches.id'], name=op.f('fk_discount_code_exports_batch_id_discount_code_batches'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_discount_code_exports'))
+    )
+    with op.batch_alter_table('discount_code_exports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_discount_code_exports_batch_id'), ['batch_id'], unique=False)
+
+    op.create_table('message_templates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event', sa.String(length=80), nullable=False),
+    sa.Column('channel', sa.Enum('email', 'sms', name='channel', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('locale', sa.String(length=5), nullable=False),
+    sa.Column('customer_group_id', sa.Integer(), nullable=True),
+    sa.Column('subject', sa.String(length=300), nullable=True),
+    sa.Column('body_html', sa.Text(), nullable=True),
+    sa.Column('body_text', sa.Text(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('updated_by', sa.String(length=300), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_group_id'], ['customer_groups.id'], name=op.f('fk_message_templates_customer_group_id_customer_groups'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_templates')),
+    sa.UniqueConstraint('event', 'channel', 'locale', 'customer_group_id', name=op.f('uq_message_templates_event_channel_locale_customer_group_id'))
+    )
+    with op.batch_alter_table('message_templates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_message_templates_event'), ['event'], unique=False)
+        batch_op.create_index('uq_message_templates_general', ['event', 'channel', 'locale'], unique=True, postgresql_where=sa.text('customer_group_id IS NULL'), sqlite_where=sa.text('customer_group_id IS NULL'))
+
+    op.create_table('newsletter_campaigns',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('preheader', sa.String(length=300), nullable=True),
+    sa.Column('locale', sa.String(length=5), nullable=False),
+    sa.Column('list_id', sa.Integer(), nullable=False),
+    sa.Column('include_members', sa.Boolean(), nullable=False),
+    sa.Column('segment_id', sa.Integer(), nullable=True),
+    sa.Column('blocks', sa.JSON(), nullable=False),
+    sa.Column('snapshot', sa.JSON(), nullable=True),
+    sa.Column('primary_color', sa.String(length=7), nullable=False),
+    sa.Column('track_opens', sa.Boolean(), nullable=False),
+    sa.Column('rate_per_hour', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('draft', 'scheduled', 'preparing', 'sending', 'paused', 'sent', 'cancelled', 'failed', name='newsletter_campaign_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('scheduled_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('recipient_count', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.String(length=300), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('rate_per_hour IS NULL OR rate_per_hour > 0', name=op.f('ck_newsletter_campaigns_rate_positive')),
+    sa.ForeignKeyConstraint(['list_id'], ['newsletter_lists.id'], name=op.f('fk_newsletter_campaigns_list_id_newsletter_lists')),
+    sa.ForeignKeyConstraint(['segment_id'], ['newsletter_segments.id'], name=op.f('fk_newsletter_campaigns_segment_id_newsletter_segments'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_newsletter_campaigns'))
+    )
+    with op.batch_alter_table('newsletter_campaigns', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_newsletter_campaigns_list_id'), ['list_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_newsletter_campaigns_segment_id'), ['segment_id'], unique=False)
+        batch_op.create_index('ix_newsletter_campaigns_status', ['status', 'scheduled_at'], unique=False)
+
+    op.create_table('newsletter_list_members',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('list_id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=True),
+    sa.Column('company', sa.String(length=300), nullable=True),
+    sa.Column('status', sa.Enum('subscribed', 'unsubscribed', name='newsletter_member_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('unsubscribed_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['list_id'], ['newsletter_lists.id'], name=op.f('fk_newsletter_list_members_list_id_newsletter_lists'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_newsletter_list_members')),
+    sa.UniqueConstraint('list_id', 'email', name=op.f('uq_newsletter_list_members_list_id_email'))
+    )
+    with op.batch_alter_table('newsletter_list_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_newsletter_list_members_email'), ['email'], unique=False)
+        batch_op.create_index('ix_newsletter_list_members_status', ['list_id', 'status'], unique=False)
+
+    op.create_table('newsletter_subscribers',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('list_id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=True),
+    sa.Column('locale', sa.String(length=5), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'confirmed', name='newsletter_subscriber_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('ip', sa.String(length=45), nullable=True),
+    sa.Column('user_agent', sa.String(length=300), nullable=True),
+    sa.Column('consent_text', sa.Text(), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('requested_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmations_sent', sa.Integer(), nullable=False),
+    sa.Column('confirmed_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('confirm_ip', sa.String(length=45), nullable=True),
+    sa.ForeignKeyConstraint(['list_id'], ['newsletter_lists.id'], name=op.f('fk_newsletter_subscribers_list_id_newsletter_lists'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_newsletter_subscribers')),
+    sa.UniqueConstraint('list_id', 'email', name=op.f('uq_newsletter_subscribers_list_id_email'))
+    )
+    with op.batch_alter_table('newsletter_subscribers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_newsletter_subscribers_email'), ['email'], unique=False)
+
+    op.create_table('offers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=64), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=True),
+    sa.Column('rep_id', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'sent', 'accepted', 'partially_accepted', 'rejected', 'expired', 'cancelled', name='offer_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('internal_notes', sa.Text(), nullable=True),
+    sa.Column('current_version_no', sa.Integer(), nullable=False),
+    sa.Column('total_net', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('total_gross', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('published_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancel_reason', sa.Text(), nullable=True),
+    sa.Column('expired_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('duplicated_from_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['duplicated_from_id'], ['offers.id'], name=op.f('fk_offers_duplicated_from_id_offers')),
+    sa.ForeignKeyConstraint(['rep_id'], ['users.id'], name=op.f('fk_offers_rep_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offers')),
+    sa.UniqueConstraint('number', name=op.f('uq_offers_number')),
+    sa.UniqueConstraint('year', 'sequence', name=op.f('uq_offers_year_sequence'))
+    )
+    with op.batch_alter_table('offers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_offers_rep_id'), ['rep_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_offers_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_offers_valid_until'), ['valid_until'], unique=False)
+
     op.create_table('products',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('external_id', sa.String(length=64), nullable=True),
@@ -221,6 +555,25 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_products_ean'), ['ean'], unique=False)
         batch_op.create_index(batch_op.f('ix_products_group_id'), ['group_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_products_name'), ['name'], unique=False)
+
+    op.create_table('service_procedure_statuses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('procedure_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('name_en', sa.String(length=120), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('effect', sa.Enum('none', 'goods_received', 'quote_sent', 'quote_accepted', 'quote_rejected', 'returned', name='status_effect', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('is_initial', sa.Boolean(), nullable=False),
+    sa.Column('is_final', sa.Boolean(), nullable=False),
+    sa.Column('customer_may_choose', sa.Boolean(), nullable=False),
+    sa.Column('notify_customer', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['procedure_id'], ['service_procedures.id'], name=op.f('fk_service_procedure_statuses_procedure_id_service_procedures'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_procedure_statuses')),
+    sa.UniqueConstraint('procedure_id', 'code', name=op.f('uq_service_procedure_statuses_procedure_id_code'))
+    )
+    with op.batch_alter_table('service_procedure_statuses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_procedure_statuses_procedure_id'), ['procedure_id'], unique=False)
 
     op.create_table('user_roles',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -263,6 +616,65 @@ def upgrade():
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contacts_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contacts_email'), ['email'], unique=False)
+
+    op.create_table('customer_notification_rules',
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('event', sa.String(length=80), nullable=False),
+    sa.Column('channel', sa.Enum('email', 'sms', name='channel', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_notification_rules_customer_id_customers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('customer_id', 'event', 'channel', name=op.f('pk_customer_notification_rules'))
+    )
+    op.create_table('discount_codes',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('use_count', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('assigned_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('blocked', sa.Boolean(), server_default=sa.text('(false)'), nullable=False),
+    sa.CheckConstraint('use_count >= 0', name=op.f('ck_discount_codes_use_count_not_negative')),
+    sa.ForeignKeyConstraint(['batch_id'], ['discount_code_batches.id'], name=op.f('fk_discount_codes_batch_id_discount_code_batches')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_discount_codes_customer_id_customers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_discount_codes')),
+    sa.UniqueConstraint('code', name=op.f('uq_discount_codes_code'))
+    )
+    with op.batch_alter_table('discount_codes', schema=None) as batch_op:
+        batch_op.create_index('ix_discount_codes_batch', ['batch_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_discount_codes_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('ix_discount_codes_free', ['batch_id', 'id'], unique=False, postgresql_where=sa.text('assigned_at IS NULL'), sqlite_where=sa.text('assigned_at IS NULL'))
+
+    op.create_table('newsletter_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('label', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['newsletter_campaigns.id'], name=op.f('fk_newsletter_links_campaign_id_newsletter_campaigns'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_newsletter_links')),
+    sa.UniqueConstraint('campaign_id', 'url', name=op.f('uq_newsletter_links_campaign_id_url'))
+    )
+    op.create_table('offer_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('offer_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('pricing_mode', sa.Enum('unit_prices', 'final_total', name='offer_pricing_mode', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('final_total_net', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('intro', sa.Text(), nullable=True),
+    sa.Column('total_net', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('total_vat', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('total_gross', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=300), nullable=True),
+    sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['offer_id'], ['offers.id'], name=op.f('fk_offer_versions_offer_id_offers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offer_versions')),
+    sa.UniqueConstraint('offer_id', 'number', name=op.f('uq_offer_versions_offer_id_number'))
+    )
+    with op.batch_alter_table('offer_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_offer_versions_offer_id'), ['offer_id'], unique=False)
 
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -309,6 +721,75 @@ def upgrade():
     with op.batch_alter_table('packaging_units', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_packaging_units_product_id'), ['product_id'], unique=False)
 
+    op.create_table('payment_reminder_selections',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('excluded', 'chosen', name='reminder_selection', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_payment_reminder_selections_customer_id_customers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_reminder_selections')),
+    sa.UniqueConstraint('customer_id', name=op.f('uq_payment_reminder_selections_customer_id'))
+    )
+    op.create_table('payment_schedules',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('is_default', sa.Boolean(), nullable=False),
+    sa.Column('customer_group_id', sa.Integer(), nullable=True),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('shift_off_days', sa.Boolean(), nullable=False),
+    sa.Column('thank_you', sa.Enum('never', 'after_dunning', 'always', name='thank_you_mode', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('thank_partial', sa.Boolean(), nullable=False),
+    sa.Column('thank_email', sa.Boolean(), nullable=False),
+    sa.Column('thank_sms', sa.Boolean(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('(CASE WHEN is_default THEN 1 ELSE 0 END) + (CASE WHEN customer_group_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN customer_id IS NULL THEN 0 ELSE 1 END) = 1', name=op.f('ck_payment_schedules_one_scope')),
+    sa.ForeignKeyConstraint(['customer_group_id'], ['customer_groups.id'], name=op.f('fk_payment_schedules_customer_group_id_customer_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_payment_schedules_customer_id_customers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_schedules')),
+    sa.UniqueConstraint('customer_group_id', name=op.f('uq_payment_schedules_customer_group_id')),
+    sa.UniqueConstraint('customer_id', name=op.f('uq_payment_schedules_customer_id'))
+    )
+    with op.batch_alter_table('payment_schedules', schema=None) as batch_op:
+        batch_op.create_index('uq_payment_schedules_default', ['is_default'], unique=True, postgresql_where=sa.text('is_default'), sqlite_where=sa.text('is_default'))
+
+    op.create_table('points_accounts',
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_points_accounts_customer_id_customers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_points_accounts'))
+    )
+    op.create_table('points_rules',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.Enum('quantity', 'value', 'multiplier', name='points_rule_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=True),
+    sa.Column('product_group_id', sa.Integer(), nullable=True),
+    sa.Column('customer_group_id', sa.Integer(), nullable=True),
+    sa.Column('points', sa.Numeric(precision=12, scale=3), nullable=True),
+    sa.Column('per_amount', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('multiplier', sa.Numeric(precision=6, scale=3), nullable=True),
+    sa.Column('valid_from', sa.Date(), nullable=True),
+    sa.Column('valid_to', sa.Date(), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind <> 'multiplier' OR (multiplier > 0 AND customer_group_id IS NOT NULL)", name=op.f('ck_points_rules_multiplier_rule')),
+    sa.CheckConstraint("kind <> 'quantity' OR (points > 0 AND (product_id IS NOT NULL OR product_group_id IS NOT NULL))", name=op.f('ck_points_rules_quantity_rule')),
+    sa.CheckConstraint("kind <> 'value' OR (points > 0 AND per_amount > 0)", name=op.f('ck_points_rules_value_rule')),
+    sa.CheckConstraint('valid_from IS NULL OR valid_to IS NULL OR valid_from <= valid_to', name=op.f('ck_points_rules_date_range')),
+    sa.ForeignKeyConstraint(['customer_group_id'], ['customer_groups.id'], name=op.f('fk_points_rules_customer_group_id_customer_groups')),
+    sa.ForeignKeyConstraint(['product_group_id'], ['product_groups.id'], name=op.f('fk_points_rules_product_group_id_product_groups')),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_points_rules_product_id_products')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_points_rules'))
+    )
+    with op.batch_alter_table('points_rules', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_points_rules_product_id'), ['product_id'], unique=False)
+
     op.create_table('portal_users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -347,6 +828,7 @@ def upgrade():
     sa.Column('amount', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('paid_amount', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('reported_paid_amount', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('is_open', sa.Boolean(), nullable=False),
     sa.Column('paid_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
@@ -360,6 +842,92 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_receivables_document_number'), ['document_number'], unique=False)
         batch_op.create_index('ix_receivables_open_due', ['is_open', 'due_date'], unique=False)
         batch_op.create_index('ix_receivables_updated', ['updated_at', 'id'], unique=False)
+
+    op.create_table('rewards',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('kind', sa.Enum('item', 'product', 'discount', name='reward_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('points_price', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=True),
+    sa.Column('stock', sa.Integer(), nullable=True),
+    sa.Column('discount_value', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('code_valid_days', sa.Integer(), nullable=False),
+    sa.Column('available_from', sa.Date(), nullable=True),
+    sa.Column('available_to', sa.Date(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('image_path', sa.String(length=500), nullable=True),
+    sa.Column('image_type', sa.String(length=40), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind <> 'discount' OR discount_value > 0", name=op.f('ck_rewards_discount_value_positive')),
+    sa.CheckConstraint("kind <> 'item' OR stock IS NOT NULL", name=op.f('ck_rewards_item_has_stock')),
+    sa.CheckConstraint("kind <> 'product' OR product_id IS NOT NULL", name=op.f('ck_rewards_product_set')),
+    sa.CheckConstraint('available_from IS NULL OR available_to IS NULL OR available_from <= available_to', name=op.f('ck_rewards_availability_range')),
+    sa.CheckConstraint('points_price > 0', name=op.f('ck_rewards_points_price_positive')),
+    sa.CheckConstraint('stock IS NULL OR stock >= 0', name=op.f('ck_rewards_stock_not_negative')),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_rewards_product_id_products')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rewards'))
+    )
+    op.create_table('service_procedure_transitions',
+    sa.Column('from_status_id', sa.Integer(), nullable=False),
+    sa.Column('to_status_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['from_status_id'], ['service_procedure_statuses.id'], name=op.f('fk_service_procedure_transitions_from_status_id_service_procedure_statuses'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['to_status_id'], ['service_procedure_statuses.id'], name=op.f('fk_service_procedure_transitions_to_status_id_service_procedure_statuses'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('from_status_id', 'to_status_id', name=op.f('pk_service_procedure_transitions'))
+    )
+    op.create_table('account_applications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'approved', 'rejected', name='account_application_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('company_name', sa.String(length=300), nullable=False),
+    sa.Column('nip', sa.String(length=10), nullable=False),
+    sa.Column('street', sa.String(length=300), nullable=False),
+    sa.Column('postal_code', sa.String(length=16), nullable=False),
+    sa.Column('city', sa.String(length=120), nullable=False),
+    sa.Column('contact_name', sa.String(length=200), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('phone', sa.String(length=32), nullable=True),
+    sa.Column('wants_returns', sa.Boolean(), nullable=False),
+    sa.Column('message', sa.Text(), nullable=True),
+    sa.Column('locale', sa.String(length=5), nullable=False),
+    sa.Column('ip', sa.String(length=45), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decision_note', sa.Text(), nullable=True),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('portal_user_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_account_applications_customer_id_customers')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_account_applications_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['portal_user_id'], ['portal_users.id'], name=op.f('fk_account_applications_portal_user_id_portal_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_account_applications'))
+    )
+    with op.batch_alter_table('account_applications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_account_applications_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_account_applications_email'), ['email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_account_applications_nip'), ['nip'], unique=False)
+        batch_op.create_index('ix_account_applications_status_created', ['status', 'created_at'], unique=False)
+
+    op.create_table('consents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('address', sa.String(length=254), nullable=False),
+    sa.Column('channel', sa.Enum('email', 'sms', name='channel', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('purpose', sa.Enum('transactional', 'payment_reminders', 'marketing', 'internal', name='purpose', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('granted', sa.Boolean(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('contact_id', sa.Integer(), nullable=True),
+    sa.Column('portal_user_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_consents_contact_id_contacts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_consents_customer_id_customers'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['portal_user_id'], ['portal_users.id'], name=op.f('fk_consents_portal_user_id_portal_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consents')),
+    sa.UniqueConstraint('address', 'channel', 'purpose', name=op.f('uq_consents_address_channel_purpose'))
+    )
+    with op.batch_alter_table('consents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consents_contact_id'), ['contact_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_consents_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_consents_portal_user_id'), ['portal_user_id'], unique=False)
 
     op.create_table('delivery_notes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -381,6 +949,55 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_delivery_notes_number'), ['number'], unique=False)
         batch_op.create_index(batch_op.f('ix_delivery_notes_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_delivery_notes_updated', ['updated_at', 'id'], unique=False)
+
+    op.create_table('discount_code_assignments',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('code_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('recipient_key', sa.String(length=200), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('assigned_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('assigned_by', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['batch_id'], ['discount_code_batches.id'], name=op.f('fk_discount_code_assignments_batch_id_discount_code_batches')),
+    sa.ForeignKeyConstraint(['code_id'], ['discount_codes.id'], name=op.f('fk_discount_code_assignments_code_id_discount_codes')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_discount_code_assignments_customer_id_customers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_discount_code_assignments')),
+    sa.UniqueConstraint('batch_id', 'recipient_key', name=op.f('uq_discount_code_assignments_batch_id_recipient_key')),
+    sa.UniqueConstraint('code_id', name=op.f('uq_discount_code_assignments_code_id'))
+    )
+    with op.batch_alter_table('discount_code_assignments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_discount_code_assignments_customer_id'), ['customer_id'], unique=False)
+
+    op.create_table('discount_code_uses',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('code_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('customer_external_id', sa.String(length=64), nullable=False),
+    sa.Column('order_external_id', sa.String(length=64), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=True),
+    sa.Column('order_value', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('discount', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('status', sa.Enum('active', 'released', name='discount_use_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('used_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('released_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('release_reason', sa.String(length=300), nullable=True),
+    sa.CheckConstraint('discount >= 0', name=op.f('ck_discount_code_uses_discount_not_negative')),
+    sa.ForeignKeyConstraint(['batch_id'], ['discount_code_batches.id'], name=op.f('fk_discount_code_uses_batch_id_discount_code_batches')),
+    sa.ForeignKeyConstraint(['code_id'], ['discount_codes.id'], name=op.f('fk_discount_code_uses_code_id_discount_codes')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_discount_code_uses_customer_id_customers')),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_discount_code_uses_order_id_orders')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_discount_code_uses')),
+    sa.UniqueConstraint('code_id', 'order_external_id', name=op.f('uq_discount_code_uses_code_id_order_external_id'))
+    )
+    with op.batch_alter_table('discount_code_uses', schema=None) as batch_op:
+        batch_op.create_index('ix_discount_code_uses_customer', ['batch_id', 'customer_external_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_discount_code_uses_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_discount_code_uses_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_discount_code_uses_used_at'), ['used_at'], unique=False)
+        batch_op.create_index('uq_discount_code_uses_active_order', ['order_external_id'], unique=True, postgresql_where=sa.text("status = 'active'"), sqlite_where=sa.text("status = 'active'"))
 
     op.create_table('messages',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -404,23 +1021,176 @@ def upgrade():
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('provider_id', sa.String(length=200), nullable=True),
     sa.Column('provider_reply', sa.Text(), nullable=True),
+    sa.Column('dedupe_key', sa.String(length=300), nullable=True),
+    sa.Column('template_source', sa.String(length=120), nullable=True),
+    sa.Column('resent_from_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('next_attempt_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('claimed_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('delivered_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('failed_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('bounced_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_messages_contact_id_contacts')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_messages_customer_id_customers')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_messages'))
+    sa.ForeignKeyConstraint(['resent_from_id'], ['messages.id'], name=op.f('fk_messages_resent_from_id_messages')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_messages_dedupe_key'))
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.create_index('ix_messages_channel_status', ['channel', 'status', 'id'], unique=False, postgresql_where=sa.text("status IN ('queued', 'sending')"), sqlite_where=sa.text("status IN ('queued', 'sending')"))
         batch_op.create_index(batch_op.f('ix_messages_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_event'), ['event'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_provider_id'), ['provider_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_recipient'), ['recipient'], unique=False)
         batch_op.create_index('ix_messages_related', ['related_type', 'related_id'], unique=False)
-        batch_op.create_index('ix_messages_status_next', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_messages_status_next', ['status', 'next_attempt_at'], unique=False, postgresql_where=sa.text("status IN ('queued', 'sending')"), sqlite_where=sa.text("status IN ('queued', 'sending')"))
+
+    op.create_table('newsletter_recipients',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=True),
+    sa.Column('company', sa.String(length=300), nullable=True),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('contact_id', sa.Integer(), nullable=True),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=True),
+    sa.Column('code', sa.String(length=40), nullable=True),
+    sa.Column('status', sa.Enum('pending', 'sending', 'sent', 'failed', 'skipped', 'cancelled', name='newsletter_recipient_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('provider_id', sa.String(length=200), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('opened_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('clicked_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('unsubscribed_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('bounced_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('complained_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['newsletter_campaigns.id'], name=op.f('fk_newsletter_recipients_campaign_id_newsletter_campaigns'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_newsletter_recipients_contact_id_contacts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_newsletter_recipients_customer_id_customers'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_newsletter_recipients')),
+    sa.UniqueConstraint('campaign_id', 'email', name=op.f('uq_newsletter_recipients_campaign_id_email'))
+    )
+    with op.batch_alter_table('newsletter_recipients', schema=None) as batch_op:
+        batch_op.create_index('ix_newsletter_recipients_claim', ['campaign_id', 'status', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_newsletter_recipients_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_newsletter_recipients_email'), ['email'], unique=False)
+
+    op.create_table('offer_conditions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('template_id', sa.Integer(), nullable=True),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['template_id'], ['offer_condition_templates.id'], name=op.f('fk_offer_conditions_template_id_offer_condition_templates'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['version_id'], ['offer_versions.id'], name=op.f('fk_offer_conditions_version_id_offer_versions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offer_conditions'))
+    )
+    with op.batch_alter_table('offer_conditions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_offer_conditions_version_id'), ['version_id'], unique=False)
+
+    op.create_table('offer_dispatches',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('offer_id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('waiting', 'queued', 'cancelled', name='offer_dispatch_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('attach_pdf', sa.Boolean(), nullable=False),
+    sa.Column('attach_xlsx', sa.Boolean(), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=True),
+    sa.Column('message', sa.Text(), nullable=True),
+    sa.Column('recipients', sa.JSON(), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=300), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('queued_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('message_count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['offer_id'], ['offers.id'], name=op.f('fk_offer_dispatches_offer_id_offers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['version_id'], ['offer_versions.id'], name=op.f('fk_offer_dispatches_version_id_offer_versions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offer_dispatches'))
+    )
+    with op.batch_alter_table('offer_dispatches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_offer_dispatches_offer_id'), ['offer_id'], unique=False)
+
+    op.create_table('offer_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=True),
+    sa.Column('sku', sa.String(length=64), nullable=True),
+    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.Column('unit', sa.String(length=16), nullable=False),
+    sa.Column('packaging_unit_id', sa.Integer(), nullable=True),
+    sa.Column('packaging_name', sa.String(length=64), nullable=True),
+    sa.Column('package_quantity', sa.Numeric(precision=12, scale=3), nullable=True),
+    sa.Column('quantity', sa.Numeric(precision=12, scale=3), nullable=False),
+    sa.Column('list_price', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('unit_price', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('discount_pct', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('vat_rate', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('optional', sa.Boolean(), nullable=False),
+    sa.Column('purchase_price', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('final_unit_price', sa.Numeric(precision=14, scale=4), nullable=False),
+    sa.Column('net_amount', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.ForeignKeyConstraint(['packaging_unit_id'], ['packaging_units.id'], name=op.f('fk_offer_lines_packaging_unit_id_packaging_units'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_offer_lines_product_id_products')),
+    sa.ForeignKeyConstraint(['version_id'], ['offer_versions.id'], name=op.f('fk_offer_lines_version_id_offer_versions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offer_lines'))
+    )
+    with op.batch_alter_table('offer_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_offer_lines_product_id'), ['product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_offer_lines_version_id'), ['version_id'], unique=False)
+
+    op.create_table('offer_recipients',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('offer_id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'sent', 'accepted', 'partially_accepted', 'rejected', 'expired', 'cancelled', name='offer_recipient_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('contact_ids', sa.JSON(), nullable=True),
+    sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('responded_version_no', sa.Integer(), nullable=True),
+    sa.Column('responded_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('responded_by', sa.String(length=300), nullable=True),
+    sa.Column('response_note', sa.Text(), nullable=True),
+    sa.Column('accepted_net', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('accepted_gross', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('order_id', sa.Integer(), nullable=True),
+    sa.Column('converted_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_offer_recipients_customer_id_customers')),
+    sa.ForeignKeyConstraint(['offer_id'], ['offers.id'], name=op.f('fk_offer_recipients_offer_id_offers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_offer_recipients_order_id_orders')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offer_recipients')),
+    sa.UniqueConstraint('offer_id', 'customer_id', name=op.f('uq_offer_recipients_offer_id_customer_id')),
+    sa.UniqueConstraint('order_id', name=op.f('uq_offer_recipients_order_id'))
+    )
+    with op.batch_alter_table('offer_recipients', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_offer_recipients_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_offer_recipients_offer_id'), ['offer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_offer_recipients_status'), ['status'], unique=False)
+
+    op.create_table('offer_service_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('extra_service_id', sa.Integer(), nullable=True),
+    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.Column('unit', sa.String(length=16), nullable=False),
+    sa.Column('quantity', sa.Numeric(precision=12, scale=3), nullable=False),
+    sa.Column('unit_price', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('vat_rate', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('net_amount', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.ForeignKeyConstraint(['extra_service_id'], ['offer_extra_services.id'], name=op.f('fk_offer_service_lines_extra_service_id_offer_extra_services'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['version_id'], ['offer_versions.id'], name=op.f('fk_offer_service_lines_version_id_offer_versions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offer_service_lines'))
+    )
+    with op.batch_alter_table('offer_service_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_offer_service_lines_version_id'), ['version_id'], unique=False)
 
     op.create_table('order_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -458,6 +1228,47 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_order_lines_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_order_lines_product_id'), ['product_id'], unique=False)
 
+    op.create_table('payment_reminder_holds',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('receivable_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('send_missed', sa.Boolean(), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=300), nullable=True),
+    sa.Column('released_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('released_by', sa.String(length=300), nullable=True),
+    sa.CheckConstraint('ends_on >= starts_on', name=op.f('ck_payment_reminder_holds_dates_ordered')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_payment_reminder_holds_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['receivable_id'], ['receivables.id'], name=op.f('fk_payment_reminder_holds_receivable_id_receivables'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_reminder_holds'))
+    )
+    with op.batch_alter_table('payment_reminder_holds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_reminder_holds_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_reminder_holds_receivable_id'), ['receivable_id'], unique=False)
+
+    op.create_table('payment_schedule_stages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('schedule_id', sa.Integer(), nullable=False),
+    sa.Column('offset_days', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('send_email', sa.Boolean(), nullable=False),
+    sa.Column('email_event', sa.String(length=80), nullable=False),
+    sa.Column('send_sms', sa.Boolean(), nullable=False),
+    sa.Column('sms_event', sa.String(length=80), nullable=False),
+    sa.Column('min_amount', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('attach_pdf', sa.Boolean(), nullable=False),
+    sa.Column('attach_xlsx', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['schedule_id'], ['payment_schedules.id'], name=op.f('fk_payment_schedule_stages_schedule_id_payment_schedules'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_schedule_stages')),
+    sa.UniqueConstraint('schedule_id', 'offset_days', name=op.f('uq_payment_schedule_stages_schedule_id_offset_days'))
+    )
+    with op.batch_alter_table('payment_schedule_stages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_schedule_stages_schedule_id'), ['schedule_id'], unique=False)
+
     op.create_table('payments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('external_id', sa.String(length=64), nullable=False),
@@ -472,6 +1283,59 @@ def upgrade():
     )
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payments_receivable_id'), ['receivable_id'], unique=False)
+        batch_op.create_index('ix_payments_updated', ['updated_at', 'id'], unique=False)
+
+    op.create_table('reward_redemptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('reward_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('requested', 'approved', 'shipped', 'issued', 'cancelled', name='redemption_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('requested_via', sa.String(length=16), nullable=False),
+    sa.Column('requested_by', sa.String(length=300), nullable=True),
+    sa.Column('portal_user_id', sa.Integer(), nullable=True),
+    sa.Column('shipping_address', sa.Text(), nullable=True),
+    sa.Column('customer_note', sa.Text(), nullable=True),
+    sa.Column('approved_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('shipped_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('issued_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancel_reason', sa.String(length=500), nullable=True),
+    sa.Column('waybill', sa.String(length=64), nullable=True),
+    sa.Column('carrier', sa.String(length=64), nullable=True),
+    sa.Column('discount_code_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('points > 0', name=op.f('ck_reward_redemptions_points_positive')),
+    sa.CheckConstraint('quantity >= 1', name=op.f('ck_reward_redemptions_quantity_positive')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_reward_redemptions_customer_id_customers')),
+    sa.ForeignKeyConstraint(['discount_code_id'], ['discount_codes.id'], name=op.f('fk_reward_redemptions_discount_code_id_discount_codes')),
+    sa.ForeignKeyConstraint(['portal_user_id'], ['portal_users.id'], name=op.f('fk_reward_redemptions_portal_user_id_portal_users')),
+    sa.ForeignKeyConstraint(['reward_id'], ['rewards.id'], name=op.f('fk_reward_redemptions_reward_id_rewards')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reward_redemptions'))
+    )
+    with op.batch_alter_table('reward_redemptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reward_redemptions_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reward_redemptions_reward_id'), ['reward_id'], unique=False)
+        batch_op.create_index('ix_reward_redemptions_status', ['status', 'id'], unique=False)
+
+    op.create_table('consent_changes',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('consent_id', sa.Integer(), nullable=False),
+    sa.Column('granted', sa.Boolean(), nullable=False),
+    sa.Column('at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('source', sa.Enum('portal', 'console', 'api', 'import', 'unsubscribe', 'signup_form', name='consent_source', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('actor_kind', sa.String(length=16), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_label', sa.String(length=300), nullable=False),
+    sa.Column('ip', sa.String(length=45), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['consent_id'], ['consents.id'], name=op.f('fk_consent_changes_consent_id_consents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consent_changes'))
+    )
+    with op.batch_alter_table('consent_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consent_changes_consent_id'), ['consent_id'], unique=False)
 
     op.create_table('delivery_note_lines',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -488,6 +1352,253 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_delivery_note_lines_delivery_note_id'), ['delivery_note_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_delivery_note_lines_product_id'), ['product_id'], unique=False)
 
+    op.create_table('message_attempts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('outcome', sa.Enum('sent', 'retry', 'failed', 'lost', name='attempt_outcome', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('code', sa.Integer(), nullable=True),
+    sa.Column('reply', sa.Text(), nullable=True),
+    sa.Column('worker', sa.String(length=120), nullable=True),
+    sa.Column('at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('duration_ms', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_message_attempts_message_id_messages'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_attempts'))
+    )
+    with op.batch_alter_table('message_attempts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_message_attempts_message_id'), ['message_id'], unique=False)
+
+    op.create_table('message_delivery_events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('channel', sa.Enum('email', 'sms', name='channel', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('kind', sa.Enum('delivered', 'delayed', 'bounced', 'failed', 'complained', 'other', name='delivery_event_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('recipient', sa.String(length=254), nullable=True),
+    sa.Column('provider_id', sa.String(length=200), nullable=True),
+    sa.Column('status_code', sa.String(length=40), nullable=True),
+    sa.Column('detail', sa.Text(), nullable=True),
+    sa.Column('report_key', sa.String(length=300), nullable=True),
+    sa.Column('at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_message_delivery_events_message_id_messages'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_delivery_events')),
+    sa.UniqueConstraint('report_key', name=op.f('uq_message_delivery_events_report_key'))
+    )
+    with op.batch_alter_table('message_delivery_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_message_delivery_events_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_message_delivery_events_message_id'), ['message_id'], unique=False)
+
+    op.create_table('message_suppressions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('address', sa.String(length=254), nullable=False),
+    sa.Column('reason', sa.Enum('hard_bounce', 'complaint', 'unsubscribed', 'manual', name='suppression_reason', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=True),
+    sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_message_suppressions_message_id_messages'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_suppressions')),
+    sa.UniqueConstraint('address', name=op.f('uq_message_suppressions_address'))
+    )
+    op.create_table('newsletter_events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('recipient_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.Enum('open', 'click', 'unsubscribe', 'bounce', 'complaint', name='newsletter_event_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('link_id', sa.Integer(), nullable=True),
+    sa.Column('at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('detail', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['newsletter_campaigns.id'], name=op.f('fk_newsletter_events_campaign_id_newsletter_campaigns'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['link_id'], ['newsletter_links.id'], name=op.f('fk_newsletter_events_link_id_newsletter_links'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['recipient_id'], ['newsletter_recipients.id'], name=op.f('fk_newsletter_events_recipient_id_newsletter_recipients'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_newsletter_events'))
+    )
+    with op.batch_alter_table('newsletter_events', schema=None) as batch_op:
+        batch_op.create_index('ix_newsletter_events_campaign', ['campaign_id', 'kind', 'at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_newsletter_events_link_id'), ['link_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_newsletter_events_recipient_id'), ['recipient_id'], unique=False)
+
+    op.create_table('offer_accepted_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=False),
+    sa.Column('line_id', sa.Integer(), nullable=True),
+    sa.Column('service_line_id', sa.Integer(), nullable=True),
+    sa.Column('quantity', sa.Numeric(precision=12, scale=3), nullable=False),
+    sa.Column('net_amount', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.CheckConstraint('(line_id IS NULL) <> (service_line_id IS NULL)', name=op.f('ck_offer_accepted_items_one_item')),
+    sa.ForeignKeyConstraint(['line_id'], ['offer_lines.id'], name=op.f('fk_offer_accepted_items_line_id_offer_lines'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recipient_id'], ['offer_recipients.id'], name=op.f('fk_offer_accepted_items_recipient_id_offer_recipients'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['service_line_id'], ['offer_service_lines.id'], name=op.f('fk_offer_accepted_items_service_line_id_offer_service_lines'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offer_accepted_items'))
+    )
+    with op.batch_alter_table('offer_accepted_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_offer_accepted_items_recipient_id'), ['recipient_id'], unique=False)
+
+    op.create_table('offer_documents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('pdf', 'xlsx', name='offer_document_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'ready', 'failed', name='offer_document_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=True),
+    sa.Column('path', sa.String(length=500), nullable=True),
+    sa.Column('filename', sa.String(length=200), nullable=True),
+    sa.Column('sha256', sa.String(length=64), nullable=True),
+    sa.Column('size', sa.Integer(), nullable=True),
+    sa.Column('requested_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('rendered_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['recipient_id'], ['offer_recipients.id'], name=op.f('fk_offer_documents_recipient_id_offer_recipients'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['version_id'], ['offer_versions.id'], name=op.f('fk_offer_documents_version_id_offer_versions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_offer_documents')),
+    sa.UniqueConstraint('version_id', 'recipient_id', 'kind', name=op.f('uq_offer_documents_version_id_recipient_id_kind'))
+    )
+    with op.batch_alter_table('offer_documents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_offer_documents_recipient_id'), ['recipient_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_offer_documents_version_id'), ['version_id'], unique=False)
+
+    op.create_table('payment_notices',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=True),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('schedule_id', sa.Integer(), nullable=True),
+    sa.Column('stage_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.Enum('reminder', 'notice', 'thank_you', name='payment_notice_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('stage_offset', sa.Integer(), nullable=True),
+    sa.Column('stage_name', sa.String(length=120), nullable=True),
+    sa.Column('status', sa.Enum('planned', 'queued', 'skipped', 'failed', name='payment_notice_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('totals', sa.JSON(), nullable=False),
+    sa.Column('receivable_count', sa.Integer(), nullable=False),
+    sa.Column('message_count', sa.Integer(), nullable=False),
+    sa.Column('pdf_path', sa.String(length=500), nullable=True),
+    sa.Column('pdf_sha256', sa.String(length=64), nullable=True),
+    sa.Column('xlsx_path', sa.String(length=500), nullable=True),
+    sa.Column('xlsx_sha256', sa.String(length=64), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_payment_notices_customer_id_customers')),
+    sa.ForeignKeyConstraint(['run_id'], ['payment_reminder_runs.id'], name=op.f('fk_payment_notices_run_id_payment_reminder_runs')),
+    sa.ForeignKeyConstraint(['schedule_id'], ['payment_schedules.id'], name=op.f('fk_payment_notices_schedule_id_payment_schedules'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['stage_id'], ['payment_schedule_stages.id'], name=op.f('fk_payment_notices_stage_id_payment_schedule_stages'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_notices'))
+    )
+    with op.batch_alter_table('payment_notices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_notices_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_payment_notices_customer', ['customer_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_notices_run_id'), ['run_id'], unique=False)
+        batch_op.create_index('ix_payment_notices_status', ['status', 'id'], unique=False)
+
+    op.create_table('points_entries',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('earn', 'spend', 'expiry', 'reversal', 'adjustment', name='points_entry_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'confirmed', 'void', name='points_entry_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('remaining', sa.Integer(), nullable=False),
+    sa.Column('expires_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reversed_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('order_id', sa.Integer(), nullable=True),
+    sa.Column('redemption_id', sa.Integer(), nullable=True),
+    sa.Column('reverses_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('details', sa.JSON(), nullable=True),
+    sa.Column('actor_label', sa.String(length=300), nullable=True),
+    sa.CheckConstraint('points <> 0', name=op.f('ck_points_entries_points_not_zero')),
+    sa.CheckConstraint('remaining = 0 OR points > 0', name=op.f('ck_points_entries_remaining_only_on_credit')),
+    sa.CheckConstraint('remaining >= 0', name=op.f('ck_points_entries_remaining_not_negative')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_points_entries_customer_id_customers')),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_points_entries_order_id_orders')),
+    sa.ForeignKeyConstraint(['redemption_id'], ['reward_redemptions.id'], name=op.f('fk_points_entries_redemption_id_reward_redemptions')),
+    sa.ForeignKeyConstraint(['reverses_id'], ['points_entries.id'], name=op.f('fk_points_entries_reverses_id_points_entries')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_points_entries'))
+    )
+    with op.batch_alter_table('points_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_points_entries_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_points_entries_customer', ['customer_id', 'id'], unique=False)
+        batch_op.create_index('ix_points_entries_lots', ['customer_id', 'expires_at'], unique=False, postgresql_where=sa.text('remaining > 0'), sqlite_where=sa.text('remaining > 0'))
+        batch_op.create_index(batch_op.f('ix_points_entries_redemption_id'), ['redemption_id'], unique=False)
+        batch_op.create_index('uq_points_entries_earn_order', ['order_id'], unique=True, postgresql_where=sa.text("kind = 'earn'"), sqlite_where=sa.text("kind = 'earn'"))
+        batch_op.create_index('uq_points_entries_reverses', ['reverses_id'], unique=True, postgresql_where=sa.text('reverses_id IS NOT NULL'), sqlite_where=sa.text('reverses_id IS NOT NULL'))
+
+    op.create_table('registered_products',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('serial', sa.String(length=100), nullable=True),
+    sa.Column('status', sa.Enum('verified', 'to_verify', 'rejected', name='registration_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('purchase_date', sa.Date(), nullable=False),
+    sa.Column('purchase_source', sa.Enum('delivery_note', 'proof_of_purchase', 'staff', name='purchase_source', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('delivery_note_id', sa.Integer(), nullable=True),
+    sa.Column('warranty_months', sa.Integer(), nullable=False),
+    sa.Column('warranty_ends_on', sa.Date(), nullable=False),
+    sa.Column('warranty_extension_days', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('registered_by', sa.String(length=300), nullable=True),
+    sa.Column('verified_by_id', sa.Integer(), nullable=True),
+    sa.Column('verified_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_registered_products_customer_id_customers')),
+    sa.ForeignKeyConstraint(['delivery_note_id'], ['delivery_notes.id'], name=op.f('fk_registered_products_delivery_note_id_delivery_notes')),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_registered_products_product_id_products')),
+    sa.ForeignKeyConstraint(['verified_by_id'], ['users.id'], name=op.f('fk_registered_products_verified_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_registered_products')),
+    sa.UniqueConstraint('product_id', 'serial', name=op.f('uq_registered_products_product_id_serial'))
+    )
+    with op.batch_alter_table('registered_products', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_registered_products_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registered_products_delivery_note_id'), ['delivery_note_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registered_products_product_id'), ['product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registered_products_serial'), ['serial'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registered_products_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registered_products_warranty_ends_on'), ['warranty_ends_on'], unique=False)
+
+    op.create_table('return_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('delivery_note_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('submitted', 'accepted', 'rejected', 'received', 'assessed', 'resolved', 'closed', 'cancelled', name='return_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('filed_by_id', sa.Integer(), nullable=True),
+    sa.Column('filed_by_label', sa.String(length=300), nullable=False),
+    sa.Column('contact_name', sa.String(length=200), nullable=True),
+    sa.Column('contact_email', sa.String(length=254), nullable=True),
+    sa.Column('contact_phone', sa.String(length=32), nullable=True),
+    sa.Column('customer_notes', sa.Text(), nullable=True),
+    sa.Column('waybill_number', sa.String(length=64), nullable=True),
+    sa.Column('decision_note', sa.Text(), nullable=True),
+    sa.Column('decided_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('received_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('assessed_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolution_notes', sa.Text(), nullable=True),
+    sa.Column('label_path', sa.String(length=500), nullable=True),
+    sa.Column('label_sha256', sa.String(length=64), nullable=True),
+    sa.Column('label_generated_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_return_requests_customer_id_customers')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_return_requests_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['delivery_note_id'], ['delivery_notes.id'], name=op.f('fk_return_requests_delivery_note_id_delivery_notes')),
+    sa.ForeignKeyConstraint(['filed_by_id'], ['portal_users.id'], name=op.f('fk_return_requests_filed_by_id_portal_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_return_requests')),
+    sa.UniqueConstraint('number', name=op.f('uq_return_requests_number'))
+    )
+    with op.batch_alter_table('return_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_return_requests_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_return_requests_delivery_note_id'), ['delivery_note_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_return_requests_filed_by_id'), ['filed_by_id'], unique=False)
+        batch_op.create_index('ix_return_requests_status_created', ['status', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_return_requests_waybill_number'), ['waybill_number'], unique=False)
+
     op.create_table('delivered_serials',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('line_id', sa.Integer(), nullable=False),
@@ -500,25 +1611,400 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_delivered_serials_line_id'), ['line_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_delivered_serials_serial'), ['serial'], unique=False)
 
+    op.create_table('payment_notice_items',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('notice_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('receivable_id', sa.Integer(), nullable=False),
+    sa.Column('stage_id', sa.Integer(), nullable=True),
+    sa.Column('thanks_key', sa.String(length=80), nullable=True),
+    sa.Column('document_number', sa.String(length=64), nullable=False),
+    sa.Column('issued_at', sa.Date(), nullable=True),
+    sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('paid', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('outstanding', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('days_overdue', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['notice_id'], ['payment_notices.id'], name=op.f('fk_payment_notice_items_notice_id_payment_notices'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['receivable_id'], ['receivables.id'], name=op.f('fk_payment_notice_items_receivable_id_receivables')),
+    sa.ForeignKeyConstraint(['stage_id'], ['payment_schedule_stages.id'], name=op.f('fk_payment_notice_items_stage_id_payment_schedule_stages'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_notice_items')),
+    sa.UniqueConstraint('receivable_id', 'stage_id', name=op.f('uq_payment_notice_items_receivable_id_stage_id'))
+    )
+    with op.batch_alter_table('payment_notice_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_notice_items_notice_id'), ['notice_id'], unique=False)
+        batch_op.create_index('uq_payment_notice_items_thanks_key', ['thanks_key'], unique=True, postgresql_where=sa.text('thanks_key IS NOT NULL'), sqlite_where=sa.text('thanks_key IS NOT NULL'))
+
+    op.create_table('points_allocations',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('debit_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('lot_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.CheckConstraint('points > 0', name=op.f('ck_points_allocations_points_positive')),
+    sa.ForeignKeyConstraint(['debit_id'], ['points_entries.id'], name=op.f('fk_points_allocations_debit_id_points_entries')),
+    sa.ForeignKeyConstraint(['lot_id'], ['points_entries.id'], name=op.f('fk_points_allocations_lot_id_points_entries')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_points_allocations'))
+    )
+    with op.batch_alter_table('points_allocations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_points_allocations_debit_id'), ['debit_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_points_allocations_lot_id'), ['lot_id'], unique=False)
+
+    op.create_table('return_attachments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('return_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('photo', 'document', 'waybill', name='return_attachment_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('path', sa.String(length=500), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('mimetype', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('uploaded_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_by_kind', sa.String(length=16), nullable=False),
+    sa.Column('uploaded_by_label', sa.String(length=300), nullable=False),
+    sa.ForeignKeyConstraint(['return_id'], ['return_requests.id'], name=op.f('fk_return_attachments_return_id_return_requests'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_return_attachments'))
+    )
+    with op.batch_alter_table('return_attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_return_attachments_return_id'), ['return_id'], unique=False)
+
+    op.create_table('return_events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('return_id', sa.Integer(), nullable=False),
+    sa.Column('at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('status', sa.Enum('submitted', 'accepted', 'rejected', 'received', 'assessed', 'resolved', 'closed', 'cancelled', name='return_event_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('actor_kind', sa.String(length=16), nullable=False),
+    sa.Column('actor_label', sa.String(length=300), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('public', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['return_id'], ['return_requests.id'], name=op.f('fk_return_events_return_id_return_requests'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_return_events'))
+    )
+    with op.batch_alter_table('return_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_return_events_return_id'), ['return_id'], unique=False)
+
+    op.create_table('return_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('return_id', sa.Integer(), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('delivery_note_line_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Numeric(precision=12, scale=3), nullable=False),
+    sa.Column('serial_number', sa.String(length=100), nullable=True),
+    sa.Column('reason_id', sa.Integer(), nullable=False),
+    sa.Column('condition_id', sa.Integer(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('decision', sa.Enum('pending', 'accepted', 'rejected', name='return_line_decision', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('decision_note', sa.Text(), nullable=True),
+    sa.Column('found_condition_id', sa.Integer(), nullable=True),
+    sa.Column('assessment_notes', sa.Text(), nullable=True),
+    sa.Column('disposition', sa.Enum('credit_note', 'exchange', 'repair', 'return_to_customer', 'scrap', name='return_disposition', native_enum=False, create_constraint=True, length=32), nullable=True),
+    sa.Column('resolution_reference', sa.String(length=64), nullable=True),
+    sa.Column('service_ticket_id', sa.Integer(), nullable=True),
+    sa.Column('service_ticket_number', sa.String(length=64), nullable=True),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_return_lines_quantity_positive')),
+    sa.ForeignKeyConstraint(['condition_id'], ['return_conditions.id'], name=op.f('fk_return_lines_condition_id_return_conditions')),
+    sa.ForeignKeyConstraint(['delivery_note_line_id'], ['delivery_note_lines.id'], name=op.f('fk_return_lines_delivery_note_line_id_delivery_note_lines')),
+    sa.ForeignKeyConstraint(['found_condition_id'], ['return_conditions.id'], name=op.f('fk_return_lines_found_condition_id_return_conditions')),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_return_lines_product_id_products')),
+    sa.ForeignKeyConstraint(['reason_id'], ['return_reasons.id'], name=op.f('fk_return_lines_reason_id_return_reasons')),
+    sa.ForeignKeyConstraint(['return_id'], ['return_requests.id'], name=op.f('fk_return_lines_return_id_return_requests'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_return_lines')),
+    sa.UniqueConstraint('return_id', 'line_no', name=op.f('uq_return_lines_return_id_line_no'))
+    )
+    with op.batch_alter_table('return_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_return_lines_delivery_note_line_id'), ['delivery_note_line_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_return_lines_product_id'), ['product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_return_lines_return_id'), ['return_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_return_lines_serial_number'), ['serial_number'], unique=False)
+
+    op.create_table('service_tickets',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=32), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('registered_product_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('warranty', 'post_warranty', name='ticket_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('kind_overridden', sa.Boolean(), nullable=False),
+    sa.Column('kind_override_reason', sa.Text(), nullable=True),
+    sa.Column('warranty_end_at_filing', sa.Date(), nullable=True),
+    sa.Column('procedure_id', sa.Integer(), nullable=False),
+    sa.Column('status_id', sa.Integer(), nullable=False),
+    sa.Column('status_changed_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('is_open', sa.Boolean(), nullable=False),
+    sa.Column('closed_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('source', sa.Enum('portal', 'api', 'staff', 'return', name='ticket_source', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('external_id', sa.String(length=64), nullable=True),
+    sa.Column('return_line_id', sa.Integer(), nullable=True),
+    sa.Column('return_reference', sa.String(length=64), nullable=True),
+    sa.Column('filed_on', sa.Date(), nullable=False),
+    sa.Column('fault_description', sa.Text(), nullable=False),
+    sa.Column('accessories', sa.String(length=500), nullable=True),
+    sa.Column('contact_name', sa.String(length=200), nullable=True),
+    sa.Column('contact_email', sa.String(length=254), nullable=True),
+    sa.Column('contact_phone', sa.String(length=32), nullable=True),
+    sa.Column('notify_email', sa.Boolean(), nullable=False),
+    sa.Column('notify_sms', sa.Boolean(), nullable=False),
+    sa.Column('assigned_to_id', sa.Integer(), nullable=True),
+    sa.Column('diagnosis', sa.Text(), nullable=True),
+    sa.Column('repair_notes', sa.Text(), nullable=True),
+    sa.Column('quote_amount', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('quote_notes', sa.Text(), nullable=True),
+    sa.Column('quote_decision', sa.String(length=16), nullable=True),
+    sa.Column('quote_decided_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('goods_received_on', sa.Date(), nullable=True),
+    sa.Column('returned_on', sa.Date(), nullable=True),
+    sa.Column('inbound_carrier', sa.String(length=64), nullable=True),
+    sa.Column('inbound_waybill', sa.String(length=64), nullable=True),
+    sa.Column('outbound_carrier', sa.String(length=64), nullable=True),
+    sa.Column('outbound_waybill', sa.String(length=64), nullable=True),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assigned_to_id'], ['users.id'], name=op.f('fk_service_tickets_assigned_to_id_users')),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_service_tickets_customer_id_customers')),
+    sa.ForeignKeyConstraint(['procedure_id'], ['service_procedures.id'], name=op.f('fk_service_tickets_procedure_id_service_procedures')),
+    sa.ForeignKeyConstraint(['registered_product_id'], ['registered_products.id'], name=op.f('fk_service_tickets_registered_product_id_registered_products')),
+    sa.ForeignKeyConstraint(['status_id'], ['service_procedure_statuses.id'], name=op.f('fk_service_tickets_status_id_service_procedure_statuses')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_tickets')),
+    sa.UniqueConstraint('external_id', name=op.f('uq_service_tickets_external_id')),
+    sa.UniqueConstraint('number', name=op.f('uq_service_tickets_number')),
+    sa.UniqueConstraint('return_line_id', name=op.f('uq_service_tickets_return_line_id'))
+    )
+    with op.batch_alter_table('service_tickets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_tickets_assigned_to_id'), ['assigned_to_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_tickets_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_tickets_inbound_waybill'), ['inbound_waybill'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_tickets_kind'), ['kind'], unique=False)
+        batch_op.create_index('ix_service_tickets_open_age', ['is_open', 'status_changed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_tickets_outbound_waybill'), ['outbound_waybill'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_tickets_registered_product_id'), ['registered_product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_tickets_status_id'), ['status_id'], unique=False)
+
+    op.create_table('service_attachments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('registered_product_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.Enum('fault', 'proof_of_purchase', 'shipment', 'label', 'repair_report', 'other', name='attachment_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('path', sa.String(length=500), nullable=False),
+    sa.Column('mimetype', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('uploaded_by', sa.String(length=300), nullable=False),
+    sa.Column('public', sa.Boolean(), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('ticket_id IS NOT NULL OR registered_product_id IS NOT NULL', name=op.f('ck_service_attachments_has_owner')),
+    sa.ForeignKeyConstraint(['registered_product_id'], ['registered_products.id'], name=op.f('fk_service_attachments_registered_product_id_registered_products')),
+    sa.ForeignKeyConstraint(['ticket_id'], ['service_tickets.id'], name=op.f('fk_service_attachments_ticket_id_service_tickets')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_attachments'))
+    )
+    with op.batch_alter_table('service_attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_attachments_registered_product_id'), ['registered_product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_attachments_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('service_ticket_events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('from_status_id', sa.Integer(), nullable=True),
+    sa.Column('to_status_id', sa.Integer(), nullable=True),
+    sa.Column('actor_kind', sa.String(length=16), nullable=False),
+    sa.Column('actor_label', sa.String(length=300), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('public', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['from_status_id'], ['service_procedure_statuses.id'], name=op.f('fk_service_ticket_events_from_status_id_service_procedure_statuses')),
+    sa.ForeignKeyConstraint(['ticket_id'], ['service_tickets.id'], name=op.f('fk_service_ticket_events_ticket_id_service_tickets'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['to_status_id'], ['service_procedure_statuses.id'], name=op.f('fk_service_ticket_events_to_status_id_service_procedure_statuses')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_ticket_events'))
+    )
+    with op.batch_alter_table('service_ticket_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_ticket_events_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('service_work_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('part', 'labour', 'other', name='work_line_kind', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=True),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.Column('quantity', sa.Numeric(precision=12, scale=3), nullable=False),
+    sa.Column('unit_price_net', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('vat_rate', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.Column('added_by', sa.String(length=300), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_service_work_lines_quantity_positive')),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_service_work_lines_product_id_products')),
+    sa.ForeignKeyConstraint(['ticket_id'], ['service_tickets.id'], name=op.f('fk_service_work_lines_ticket_id_service_tickets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_work_lines'))
+    )
+    with op.batch_alter_table('service_work_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_work_lines_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('warranty_extensions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('registered_product_id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('days_added', sa.Integer(), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['registered_product_id'], ['registered_products.id'], name=op.f('fk_warranty_extensions_registered_product_id_registered_products'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ticket_id'], ['service_tickets.id'], name=op.f('fk_warranty_extensions_ticket_id_service_tickets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_warranty_extensions')),
+    sa.UniqueConstraint('ticket_id', name=op.f('uq_warranty_extensions_ticket_id'))
+    )
+    with op.batch_alter_table('warranty_extensions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_warranty_extensions_registered_product_id'), ['registered_product_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('warranty_extensions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_warranty_extensions_registered_product_id'))
+
+    op.drop_table('warranty_extensions')
+    with op.batch_alter_table('service_work_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_work_lines_ticket_id'))
+
+    op.drop_table('service_work_lines')
+    with op.batch_alter_table('service_ticket_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_ticket_events_ticket_id'))
+
+    op.drop_table('service_ticket_events')
+    with op.batch_alter_table('service_attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_attachments_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_service_attachments_registered_product_id'))
+
+    op.drop_table('service_attachments')
+    with op.batch_alter_table('service_tickets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_tickets_status_id'))
+        batch_op.drop_index(batch_op.f('ix_service_tickets_registered_product_id'))
+        batch_op.drop_index(batch_op.f('ix_service_tickets_outbound_waybill'))
+        batch_op.drop_index('ix_service_tickets_open_age')
+        batch_op.drop_index(batch_op.f('ix_service_tickets_kind'))
+        batch_op.drop_index(batch_op.f('ix_service_tickets_inbound_waybill'))
+        batch_op.drop_index(batch_op.f('ix_service_tickets_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_service_tickets_assigned_to_id'))
+
+    op.drop_table('service_tickets')
+    with op.batch_alter_table('return_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_return_lines_serial_number'))
+        batch_op.drop_index(batch_op.f('ix_return_lines_return_id'))
+        batch_op.drop_index(batch_op.f('ix_return_lines_product_id'))
+        batch_op.drop_index(batch_op.f('ix_return_lines_delivery_note_line_id'))
+
+    op.drop_table('return_lines')
+    with op.batch_alter_table('return_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_return_events_return_id'))
+
+    op.drop_table('return_events')
+    with op.batch_alter_table('return_attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_return_attachments_return_id'))
+
+    op.drop_table('return_attachments')
+    with op.batch_alter_table('points_allocations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_points_allocations_lot_id'))
+        batch_op.drop_index(batch_op.f('ix_points_allocations_debit_id'))
+
+    op.drop_table('points_allocations')
+    with op.batch_alter_table('payment_notice_items', schema=None) as batch_op:
+        batch_op.drop_index('uq_payment_notice_items_thanks_key', postgresql_where=sa.text('thanks_key IS NOT NULL'), sqlite_where=sa.text('thanks_key IS NOT NULL'))
+        batch_op.drop_index(batch_op.f('ix_payment_notice_items_notice_id'))
+
+    op.drop_table('payment_notice_items')
     with op.batch_alter_table('delivered_serials', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_delivered_serials_serial'))
         batch_op.drop_index(batch_op.f('ix_delivered_serials_line_id'))
 
     op.drop_table('delivered_serials')
+    with op.batch_alter_table('return_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_return_requests_waybill_number'))
+        batch_op.drop_index('ix_return_requests_status_created')
+        batch_op.drop_index(batch_op.f('ix_return_requests_filed_by_id'))
+        batch_op.drop_index(batch_op.f('ix_return_requests_delivery_note_id'))
+        batch_op.drop_index(batch_op.f('ix_return_requests_customer_id'))
+
+    op.drop_table('return_requests')
+    with op.batch_alter_table('registered_products', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_registered_products_warranty_ends_on'))
+        batch_op.drop_index(batch_op.f('ix_registered_products_status'))
+        batch_op.drop_index(batch_op.f('ix_registered_products_serial'))
+        batch_op.drop_index(batch_op.f('ix_registered_products_product_id'))
+        batch_op.drop_index(batch_op.f('ix_registered_products_delivery_note_id'))
+        batch_op.drop_index(batch_op.f('ix_registered_products_customer_id'))
+
+    op.drop_table('registered_products')
+    with op.batch_alter_table('points_entries', schema=None) as batch_op:
+        batch_op.drop_index('uq_points_entries_reverses', postgresql_where=sa.text('reverses_id IS NOT NULL'), sqlite_where=sa.text('reverses_id IS NOT NULL'))
+        batch_op.drop_index('uq_points_entries_earn_order', postgresql_where=sa.text("kind = 'earn'"), sqlite_where=sa.text("kind = 'earn'"))
+        batch_op.drop_index(batch_op.f('ix_points_entries_redemption_id'))
+        batch_op.drop_index('ix_points_entries_lots', postgresql_where=sa.text('remaining > 0'), sqlite_where=sa.text('remaining > 0'))
+        batch_op.drop_index('ix_points_entries_customer')
+        batch_op.drop_index(batch_op.f('ix_points_entries_created_at'))
+
+    op.drop_table('points_entries')
+    with op.batch_alter_table('payment_notices', schema=None) as batch_op:
+        batch_op.drop_index('ix_payment_notices_status')
+        batch_op.drop_index(batch_op.f('ix_payment_notices_run_id'))
+        batch_op.drop_index('ix_payment_notices_customer')
+        batch_op.drop_index(batch_op.f('ix_payment_notices_created_at'))
+
+    op.drop_table('payment_notices')
+    with op.batch_alter_table('offer_documents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_offer_documents_version_id'))
+        batch_op.drop_index(batch_op.f('ix_offer_documents_recipient_id'))
+
+    op.drop_table('offer_documents')
+    with op.batch_alter_table('offer_accepted_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_offer_accepted_items_recipient_id'))
+
+    op.drop_table('offer_accepted_items')
+    with op.batch_alter_table('newsletter_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_newsletter_events_recipient_id'))
+        batch_op.drop_index(batch_op.f('ix_newsletter_events_link_id'))
+        batch_op.drop_index('ix_newsletter_events_campaign')
+
+    op.drop_table('newsletter_events')
+    op.drop_table('message_suppressions')
+    with op.batch_alter_table('message_delivery_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_message_delivery_events_message_id'))
+        batch_op.drop_index(batch_op.f('ix_message_delivery_events_at'))
+
+    op.drop_table('message_delivery_events')
+    with op.batch_alter_table('message_attempts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_message_attempts_message_id'))
+
+    op.drop_table('message_attempts')
     with op.batch_alter_table('delivery_note_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_delivery_note_lines_product_id'))
         batch_op.drop_index(batch_op.f('ix_delivery_note_lines_delivery_note_id'))
 
     op.drop_table('delivery_note_lines')
+    with op.batch_alter_table('consent_changes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consent_changes_consent_id'))
+
+    op.drop_table('consent_changes')
+    with op.batch_alter_table('reward_redemptions', schema=None) as batch_op:
+        batch_op.drop_index('ix_reward_redemptions_status')
+        batch_op.drop_index(batch_op.f('ix_reward_redemptions_reward_id'))
+        batch_op.drop_index(batch_op.f('ix_reward_redemptions_customer_id'))
+
+    op.drop_table('reward_redemptions')
     with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_index('ix_payments_updated')
         batch_op.drop_index(batch_op.f('ix_payments_receivable_id'))
 
     op.drop_table('payments')
+    with op.batch_alter_table('payment_schedule_stages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_schedule_stages_schedule_id'))
+
+    op.drop_table('payment_schedule_stages')
+    with op.batch_alter_table('payment_reminder_holds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_reminder_holds_receivable_id'))
+        batch_op.drop_index(batch_op.f('ix_payment_reminder_holds_customer_id'))
+
+    op.drop_table('payment_reminder_holds')
     with op.batch_alter_table('order_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_lines_product_id'))
         batch_op.drop_index(batch_op.f('ix_order_lines_order_id'))
@@ -528,16 +2014,58 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_order_events_order_id'))
 
     op.drop_table('order_events')
+    with op.batch_alter_table('offer_service_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_offer_service_lines_version_id'))
+
+    op.drop_table('offer_service_lines')
+    with op.batch_alter_table('offer_recipients', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_offer_recipients_status'))
+        batch_op.drop_index(batch_op.f('ix_offer_recipients_offer_id'))
+        batch_op.drop_index(batch_op.f('ix_offer_recipients_customer_id'))
+
+    op.drop_table('offer_recipients')
+    with op.batch_alter_table('offer_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_offer_lines_version_id'))
+        batch_op.drop_index(batch_op.f('ix_offer_lines_product_id'))
+
+    op.drop_table('offer_lines')
+    with op.batch_alter_table('offer_dispatches', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_offer_dispatches_offer_id'))
+
+    op.drop_table('offer_dispatches')
+    with op.batch_alter_table('offer_conditions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_offer_conditions_version_id'))
+
+    op.drop_table('offer_conditions')
+    with op.batch_alter_table('newsletter_recipients', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_newsletter_recipients_email'))
+        batch_op.drop_index(batch_op.f('ix_newsletter_recipients_customer_id'))
+        batch_op.drop_index('ix_newsletter_recipients_claim')
+
+    op.drop_table('newsletter_recipients')
     with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.drop_index('ix_messages_status_next')
+        batch_op.drop_index('ix_messages_status_next', postgresql_where=sa.text("status IN ('queued', 'sending')"), sqlite_where=sa.text("status IN ('queued', 'sending')"))
         batch_op.drop_index('ix_messages_related')
         batch_op.drop_index(batch_op.f('ix_messages_recipient'))
         batch_op.drop_index(batch_op.f('ix_messages_provider_id'))
         batch_op.drop_index(batch_op.f('ix_messages_event'))
         batch_op.drop_index(batch_op.f('ix_messages_customer_id'))
         batch_op.drop_index(batch_op.f('ix_messages_created_at'))
+        batch_op.drop_index('ix_messages_channel_status', postgresql_where=sa.text("status IN ('queued', 'sending')"), sqlite_where=sa.text("status IN ('queued', 'sending')"))
 
     op.drop_table('messages')
+    with op.batch_alter_table('discount_code_uses', schema=None) as batch_op:
+        batch_op.drop_index('uq_discount_code_uses_active_order', postgresql_where=sa.text("status = 'active'"), sqlite_where=sa.text("status = 'active'"))
+        batch_op.drop_index(batch_op.f('ix_discount_code_uses_used_at'))
+        batch_op.drop_index(batch_op.f('ix_discount_code_uses_order_id'))
+        batch_op.drop_index(batch_op.f('ix_discount_code_uses_customer_id'))
+        batch_op.drop_index('ix_discount_code_uses_customer')
+
+    op.drop_table('discount_code_uses')
+    with op.batch_alter_table('discount_code_assignments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_discount_code_assignments_customer_id'))
+
+    op.drop_table('discount_code_assignments')
     with op.batch_alter_table('delivery_notes', schema=None) as batch_op:
         batch_op.drop_index('ix_delivery_notes_updated')
         batch_op.drop_index(batch_op.f('ix_delivery_notes_order_id'))
@@ -546,6 +2074,21 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_delivery_notes_customer_id'))
 
     op.drop_table('delivery_notes')
+    with op.batch_alter_table('consents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consents_portal_user_id'))
+        batch_op.drop_index(batch_op.f('ix_consents_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_consents_contact_id'))
+
+    op.drop_table('consents')
+    with op.batch_alter_table('account_applications', schema=None) as batch_op:
+        batch_op.drop_index('ix_account_applications_status_created')
+        batch_op.drop_index(batch_op.f('ix_account_applications_nip'))
+        batch_op.drop_index(batch_op.f('ix_account_applications_email'))
+        batch_op.drop_index(batch_op.f('ix_account_applications_customer_id'))
+
+    op.drop_table('account_applications')
+    op.drop_table('service_procedure_transitions')
+    op.drop_table('rewards')
     with op.batch_alter_table('receivables', schema=None) as batch_op:
         batch_op.drop_index('ix_receivables_updated')
         batch_op.drop_index('ix_receivables_open_due')
@@ -558,6 +2101,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_portal_users_customer_id'))
 
     op.drop_table('portal_users')
+    with op.batch_alter_table('points_rules', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_points_rules_product_id'))
+
+    op.drop_table('points_rules')
+    op.drop_table('points_accounts')
+    with op.batch_alter_table('payment_schedules', schema=None) as batch_op:
+        batch_op.drop_index('uq_payment_schedules_default', postgresql_where=sa.text('is_default'), sqlite_where=sa.text('is_default'))
+
+    op.drop_table('payment_schedules')
+    op.drop_table('payment_reminder_selections')
     with op.batch_alter_table('packaging_units', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_packaging_units_product_id'))
 
@@ -569,6 +2122,18 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_orders_customer_id'))
 
     op.drop_table('orders')
+    with op.batch_alter_table('offer_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_offer_versions_offer_id'))
+
+    op.drop_table('offer_versions')
+    op.drop_table('newsletter_links')
+    with op.batch_alter_table('discount_codes', schema=None) as batch_op:
+        batch_op.drop_index('ix_discount_codes_free', postgresql_where=sa.text('assigned_at IS NULL'), sqlite_where=sa.text('assigned_at IS NULL'))
+        batch_op.drop_index(batch_op.f('ix_discount_codes_customer_id'))
+        batch_op.drop_index('ix_discount_codes_batch')
+
+    op.drop_table('discount_codes')
+    op.drop_table('customer_notification_rules')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contacts_email'))
         batch_op.drop_index(batch_op.f('ix_contacts_customer_id'))
@@ -579,12 +2144,48 @@ def downgrade():
 
     op.drop_table('addresses')
     op.drop_table('user_roles')
+    with op.batch_alter_table('service_procedure_statuses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_procedure_statuses_procedure_id'))
+
+    op.drop_table('service_procedure_statuses')
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_products_name'))
         batch_op.drop_index(batch_op.f('ix_products_group_id'))
         batch_op.drop_index(batch_op.f('ix_products_ean'))
 
     op.drop_table('products')
+    with op.batch_alter_table('offers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_offers_valid_until'))
+        batch_op.drop_index(batch_op.f('ix_offers_status'))
+        batch_op.drop_index(batch_op.f('ix_offers_rep_id'))
+
+    op.drop_table('offers')
+    with op.batch_alter_table('newsletter_subscribers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_newsletter_subscribers_email'))
+
+    op.drop_table('newsletter_subscribers')
+    with op.batch_alter_table('newsletter_list_members', schema=None) as batch_op:
+        batch_op.drop_index('ix_newsletter_list_members_status')
+        batch_op.drop_index(batch_op.f('ix_newsletter_list_members_email'))
+
+    op.drop_table('newsletter_list_members')
+    with op.batch_alter_table('newsletter_campaigns', schema=None) as batch_op:
+        batch_op.drop_index('ix_newsletter_campaigns_status')
+        batch_op.drop_index(batch_op.f('ix_newsletter_campaigns_segment_id'))
+        batch_op.drop_index(batch_op.f('ix_newsletter_campaigns_list_id'))
+
+    op.drop_table('newsletter_campaigns')
+    with op.batch_alter_table('message_templates', schema=None) as batch_op:
+        batch_op.drop_index('uq_message_templates_general', postgresql_where=sa.text('customer_group_id IS NULL'), sqlite_where=sa.text('customer_group_id IS NULL'))
+        batch_op.drop_index(batch_op.f('ix_message_templates_event'))
+
+    op.drop_table('message_templates')
+    with op.batch_alter_table('discount_code_exports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_discount_code_exports_batch_id'))
+
+    op.drop_table('discount_code_exports')
+    op.drop_table('discount_batch_product_groups')
+    op.drop_table('discount_batch_customer_groups')
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customers_nip'))
         batch_op.drop_index(batch_op.f('ix_customers_name'))
@@ -599,16 +2200,34 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_suppliers_name'))
 
     op.drop_table('suppliers')
+    op.drop_table('service_procedures')
+    op.drop_table('service_number_sequences')
     op.drop_table('schedule_state')
+    op.drop_table('return_reasons')
+    op.drop_table('return_number_sequences')
+    op.drop_table('return_conditions')
     with op.batch_alter_table('product_groups', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_product_groups_parent_id'))
 
     op.drop_table('product_groups')
+    op.drop_table('payment_reminder_settings')
+    with op.batch_alter_table('payment_reminder_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_reminder_runs_run_date'))
+
+    op.drop_table('payment_reminder_runs')
+    op.drop_table('offer_number_sequences')
+    op.drop_table('offer_extra_services')
+    op.drop_table('offer_condition_templates')
+    op.drop_table('notification_rules')
+    op.drop_table('newsletter_segments')
+    op.drop_table('newsletter_lists')
+    op.drop_table('loyalty_programme')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_index('uq_jobs_open_key', postgresql_where=sa.text("status = 'pending' AND key IS NOT NULL"), sqlite_where=sa.text("status = 'pending' AND key IS NOT NULL"))
         batch_op.drop_index('ix_jobs_status_not_before')
 
     op.drop_table('jobs')
+    op.drop_table('discount_code_batches')
     op.drop_table('customer_groups')
     op.drop_table('company_profile')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:

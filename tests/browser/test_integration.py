@@ -67,7 +67,7 @@ def test_token_data_console_and_revocation(db, live_stack, page):
     push_a_day(live_stack.url, secret)
 
     page.goto(f"{live_stack.url}/admin/orders/?search=Żarówka")
-    page.click("a:has-text(\"ZAM/2026/0147\")")
+    page.click('a:has-text("ZAM/2026/0147")')
     page.wait_for_selector("[data-testid=order-lines]")
     assert "Wkrętarka Żubr 18 V" in page.inner_text("[data-testid=order-lines]")
     assert "DPD" in page.inner_text("[data-testid=order-events]")
