@@ -3,7 +3,7 @@ audit in the saving transaction, badges, formatters and serving stored images.""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy.exc import IntegrityError
@@ -14,17 +14,7 @@ from backoffice.i18n import format_money, format_number, format_when
 from backoffice.security import safe_next
 from backoffice.services.audit import diff, record
 from views.admin.base import SecureModelView
-
-
-def attach_error(form, exc: DomainError) -> None:
-    """Show a service's refusal next to the fields it names, else as a message."""
-    shown = False
-    for name, messages in (exc.errors or {}).items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*list(field.errors or []), *messages]
-            shown = True
-    flash(_("Please correct the marked fields.") if shown else exc.message, "danger")
+from views.form_helpers import attach_error
 
 
 def badge(label, tone: str) -> Markup:
@@ -52,23 +42,6 @@ def back(default_endpoint: str, **values):
     """Redirect to the form's ``next`` (a local console path) or the given endpoint."""
     default = url_for(default_endpoint, **values)
     return redirect(safe_next(request.form.get("next"), default, prefix="/admin/"))
-
-
-def send_image(relative_path: str | None):
-    """Serve a stored picture (reward images) to a logged-in user."""
-    from backoffice.services.uploads import absolute_path
-
-    if not relative_path:
-        abort(404)
-    try:
-        path = absolute_path(relative_path)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, max_age=300)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 class CheckedModelView(SecureModelView):

@@ -3,7 +3,7 @@ shown on the form, friendly duplicate messages, activation actions, badges and l
 
 from __future__ import annotations
 
-from flask import abort, flash, send_file
+from flask import flash
 from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,20 +17,7 @@ from backoffice.errors import DomainError
 from backoffice.i18n import format_when
 from backoffice.services.audit import diff, record
 from views.admin.base import SecureModelView
-
-
-def attach_error(form, exc: DomainError) -> None:
-    """Put a service's refusal next to the fields it names; anything else as a message."""
-    shown = False
-    for name, messages in (exc.errors or {}).items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*(field.errors or []), *messages]
-            shown = True
-    if not shown:
-        flash(exc.message, "danger")
-    else:
-        flash(_("Please correct the marked fields."), "danger")
+from views.form_helpers import attach_error
 
 
 def active_badge(view, context, model, name):
@@ -233,20 +220,3 @@ def _child_changes(session, children) -> dict:
     removed = [str(c) for c in children if c in session.deleted]
     out = {"added": added, "removed": removed, "changed": changed}
     return {k: v for k, v in out.items() if v}
-
-
-def send_stored_file(relative_path: str | None):
-    """Serve a file kept under STORAGE_DIR (logos) to a logged-in staff user."""
-    from backoffice.services.uploads import absolute_path
-
-    if not relative_path:
-        abort(404)
-    try:
-        path = absolute_path(relative_path)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -16,7 +16,8 @@ from backoffice.extensions import db
 from backoffice.services import company as company_service
 from models.users import Role
 from views.admin.base import Category, SecureView
-from views.admin.masterdata_common import attach_error, send_stored_file
+from views.admin.masterdata_common import attach_error
+from views.form_helpers import send_stored
 
 TEXT_FIELDS = (
     "name",
@@ -100,7 +101,7 @@ class CompanyProfileView(SecureView):
     @expose("/logo")
     def logo_view(self):
         """The company's logo image."""
-        return send_stored_file(company_service.get_profile().logo_path)
+        return send_stored(company_service.get_profile().logo_path)
 
 
 def register(admin) -> None:

@@ -28,7 +28,6 @@ from views.admin.masterdata_common import (
     active_badge,
     grid_rules,
     lazy_options,
-    send_stored_file,
     yes_no,
 )
 from views.admin.masterdata_forms import (
@@ -41,6 +40,7 @@ from views.admin.masterdata_forms import (
     strip,
     strip_or_none,
 )
+from views.form_helpers import send_stored
 
 EDIT_ROLES = (Role.SALES,)
 
@@ -237,7 +237,7 @@ class CustomerAdmin(MasterDataView):
     def logo_view(self, customer_id: int):
         """The partner's logo image (staff only)."""
         customer = self.get_one(str(customer_id))
-        return send_stored_file(customer.logo_path if customer else None)
+        return send_stored(customer.logo_path if customer else None)
 
 
 def _customer_count(view, context, model, name):

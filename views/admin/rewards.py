@@ -22,8 +22,9 @@ from models.audit import AuditEntry
 from models.loyalty import RedemptionStatus, Reward, RewardKind, RewardRedemption
 from models.users import Role
 from views.admin.base import Category, ReadOnlyModelView
-from views.admin.loyalty_common import CheckedModelView, back, badge, send_image, when
+from views.admin.loyalty_common import CheckedModelView, back, badge, when
 from views.admin.system_audit import WarsawDateFrom, WarsawDateTo
+from views.form_helpers import send_stored
 
 MARKETING = (Role.MARKETING,)
 REWARD_KINDS = [
@@ -132,7 +133,7 @@ class RewardAdmin(CheckedModelView):
     @expose("/image/<int:reward_id>")
     def image(self, reward_id: int):
         reward = db.session.get(Reward, reward_id) or abort(404)
-        return send_image(reward.image_path)
+        return send_stored(reward.image_path, max_age=300)
 
 
 class RedemptionAdmin(ReadOnlyModelView):

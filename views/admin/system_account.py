@@ -7,39 +7,13 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField
-from wtforms.validators import DataRequired, EqualTo, Length
 
 from backoffice.actors import current_actor
 from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.i18n import LANGUAGES
 from backoffice.services import users as user_service
 from views.admin.base import ALL_STAFF, SecureView
-from views.admin.system_users import attach_error
-
-
-class PasswordForm(FlaskForm):
-    current = PasswordField(
-        _l("Current password"),
-        validators=[DataRequired()],
-        render_kw={"autocomplete": "current-password"},
-    )
-    new = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(), Length(min=user_service.MIN_PASSWORD, max=128)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    repeat = PasswordField(
-        _l("Repeat the new password"),
-        validators=[EqualTo("new", message=_l("The passwords differ."))],
-        render_kw={"autocomplete": "new-password"},
-    )
-
-
-class LanguageForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
+from views.form_helpers import LanguageForm, PasswordForm, attach_error
 
 
 class AccountView(SecureView):

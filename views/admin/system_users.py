@@ -29,6 +29,7 @@ from backoffice.services import users as user_service
 from models.audit import AuditEntry
 from models.users import Role, User, UserRole
 from views.admin.base import Category, SecureModelView
+from views.form_helpers import attach_error
 
 
 class RoleFilter(BaseSQLAFilter):
@@ -66,15 +67,6 @@ class UserCreateForm(UserForm):
         description=_l("Leave empty to generate one: it is shown once, after saving."),
         render_kw={"autocomplete": "new-password"},
     )
-
-
-def attach_error(form, exc: DomainError) -> None:
-    """Show a service's refusal next to the field it concerns, else as a message."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 def _roles_column(view, context, model, name):

@@ -6,17 +6,17 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
 
 from backoffice.actors import current_actor
 from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.i18n import LANGUAGES
 from backoffice.security import is_portal_user, portal_required, public_view, safe_next
 from backoffice.services import users as user_service
 from models.users import PortalUser
 from views.auth import LoginForm, limit_per_account, limit_per_address, log_in_with_form
+from views.form_helpers import LanguageForm, PasswordForm, attach_error
 from views.portal import nav_item, portal
 
 nav_item("portal.index", _l("Home"), order=0)
@@ -117,16 +117,8 @@ def add_colleague():
             return redirect(url_for("portal.company"))
         except DomainError as exc:
             db.session.rollback()
-            _attach_error(form, exc)
+            attach_error(form, exc)
     return render_template("portal/colleague_form.html", form=form, title=_("Add a user"))
-
-
-def _attach_error(form: FlaskForm, exc: DomainError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 @portal.post("/company/users/<int:user_id>/active")
@@ -143,28 +135,6 @@ def toggle_colleague(user_id: int):
         db.session.rollback()
         flash(exc.message, "danger")
     return redirect(url_for("portal.company"))
-
-
-class PasswordForm(FlaskForm):
-    current = PasswordField(
-        _l("Current password"),
-        validators=[DataRequired()],
-        render_kw={"autocomplete": "current-password"},
-    )
-    new = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(), Length(min=user_service.MIN_PASSWORD, max=128)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    repeat = PasswordField(
-        _l("Repeat the new password"),
-        validators=[EqualTo("new", message=_l("The passwords differ."))],
-        render_kw={"autocomplete": "new-password"},
-    )
-
-
-class LanguageForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
 
 
 @portal.route("/account", methods=["GET", "POST"])
@@ -188,7 +158,7 @@ def account():
             return redirect(url_for("portal.account"))
         except DomainError as exc:
             db.session.rollback()
-            _attach_error(form, exc)
+            attach_error(form, exc)
     return render_template(
         "portal/account.html", form=form, language=language, title=_("My account")
     )

@@ -19,7 +19,7 @@ from backoffice.security import portal_required
 from backoffice.services import loyalty as points
 from backoffice.services import rewards
 from models.loyalty import PointsEntry, Reward, RewardKind, RewardRedemption
-from views.admin.loyalty_common import send_image
+from views.form_helpers import send_stored
 from views.portal import customers_only, nav_item, portal
 
 nav_item("portal.loyalty", _l("Loyalty points"), order=40, visible=customers_only)
@@ -133,7 +133,7 @@ def loyalty_reward(reward_id: int):
 @portal_required
 def loyalty_reward_image(reward_id: int):
     """The reward's picture."""
-    return send_image(_available_reward(reward_id).image_path)
+    return send_stored(_available_reward(reward_id).image_path, max_age=300)
 
 
 @portal.post("/loyalty/requests/<int:redemption_id>/cancel")
