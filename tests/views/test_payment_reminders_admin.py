@@ -146,6 +146,8 @@ def test_preview_run_and_register(finance, db, overdue, run_jobs):
     assert "FV/9/2026" in [c.value for row in sheet.iter_rows() for c in row]
     history = finance.get(f"/admin/payment-customer/{overdue.id}").get_data(as_text=True)
     assert "FV/9/2026" in history
+    settings = finance.get("/admin/payment-reminders/")  # the settings page lists the run
+    assert settings.status_code == 200 and 'data-testid="runs"' in settings.get_data(as_text=True)
 
 
 def test_ageing_buckets_chart_and_export(finance, db, overdue):

@@ -42,6 +42,7 @@ from views.admin.payment_reminder_register import (
     ReminderRunAdmin,
     kind_badge,
     notice_status_badge,
+    run_status,
     totals_text,
 )
 from views.admin.payment_reminder_schedules import (
@@ -109,6 +110,7 @@ class PaymentRemindersView(SecureView):
             "admin/payment_reminders/settings.html",
             form=form,
             runs=list(runs),
+            run_status=run_status,
             today=warsaw_today(),
         )
 
