@@ -99,7 +99,7 @@ def render_offer_xlsx(view: OfferView) -> bytes:
         ],
         "head",
     )
-    ws.freeze_panes = ws.cell(row=row + 1, column=1)
+    ws.freeze_panes = f"A{row + 1}"  # a coordinate: no empty cell is created there
     first = row + 1
     last = _line_rows(ws, st, view.summed_lines, first)
     row = last + 1
@@ -176,16 +176,22 @@ _LINE_STYLES = (None, None, None, None, "qty", None, "price", "pct", "price", "m
 
 
 def _line(ws, st, r: int, values: list) -> None:
-    for col, (value, style) in enumerate(zip(values, _LINE_STYLES, strict=False), start=1):
-        if value is None:
-            continue
-        cell = ws.cell(row=r, column=col, value=value)
-        if style:
-            st.apply(cell, style)
-    vat = ws.cell(row=r, column=12, value=f"=ROUND(J{r}*K{r}/100,2)")
-    st.apply(vat, "money")
-    gross = ws.cell(row=r, column=13, value=f"=J{r}+L{r}")
-    st.apply(gross, "money")
+    """Row ``r`` (the next row of the sheet): values with their formats, then VAT and gross
+    as formulas. Cells are built styled and appended in one go, the fast path of openpyxl."""
+    templates = st.templates
+    row = [
+        value
+        if style is None or value is None
+        else Cell(ws, value=value, style_array=templates[style])
+        for value, style in zip(values, _LINE_STYLES, strict=False)
+    ]
+    money = templates["money"]
+    row += [None] * (11 - len(row))
+    row.append(Cell(ws, value=f"=ROUND(J{r}*K{r}/100,2)", style_array=money))
+    row.append(Cell(ws, value=f"=J{r}+L{r}", style_array=money))
+    ws.append(row)
+    if row[-1].row != r:  # the formulas above name row r
+        raise RuntimeError(f"offer sheet: line written at row {row[-1].row}, expected {r}")
 
 
 def _line_rows(ws, st, lines, first: int) -> int:
