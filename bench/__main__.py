@@ -1,7 +1,8 @@
 """Run a benchmark: ``python -m bench NAME [args…]`` or ``python -m bench all``.
 
 Each ``bench/<name>.py`` has ``main(argv) -> dict``; it prints a readable table and the
-runner prints the returned figures as the last line, one JSON object.
+runner prints the returned figures as the last line, one JSON object. ``all`` runs each
+benchmark in a process of its own.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -35,10 +37,16 @@ def main() -> int:
         return 2
     name, argv = sys.argv[1], sys.argv[2:]
     if name == "all":
+        # Each in a process of its own: a benchmark may point the environment at its scratch
+        # database or leave an application configured; the next one must start clean.
+        failed = []
         for each in names():
             print(f"== {each}", flush=True)
-            run(each, argv)
-        return 0
+            if subprocess.run([sys.executable, "-m", "bench", each, *argv]).returncode:
+                failed.append(each)
+        if failed:
+            print(f"failed: {', '.join(failed)}")
+        return 1 if failed else 0
     if name not in names():
         print(f"unknown benchmark {name!r}; known: {', '.join(names())}")
         return 2
