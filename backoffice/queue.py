@@ -29,7 +29,7 @@ from sqlalchemy import event, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from backoffice.extensions import db
@@ -461,6 +461,11 @@ class ThreadRunner:
                 tick_schedule(self.app)
                 sweep_jobs(self.app)
                 run_pending_jobs(self.app, limit=200)
+            except OperationalError as exc:
+                if "database is locked" not in str(exc):
+                    log.exception("embedded job runner tick failed")
+                else:  # SQLite: another process holds a long write (e.g. the demo seed)
+                    log.info("embedded job runner: the database is busy, trying again shortly")
             except Exception:  # noqa: BLE001 - keep the runner alive whatever a tick hits
                 log.exception("embedded job runner tick failed")
             self.wake.wait(timeout=5)
