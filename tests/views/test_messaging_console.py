@@ -24,6 +24,9 @@ def test_register_is_open_to_every_staff_role_but_not_the_portal(db, staff_clien
     db.session.commit()
     resp = staff_client("rma").get("/admin/messages/")
     assert resp.status_code == 200 and "Zamówienie żółte" in resp.get_data(as_text=True)
+    # the event in words (Polish), its code below
+    assert "Zamówienie złożone" in resp.get_data(as_text=True)
+    assert "order.placed" in resp.get_data(as_text=True)
     assert portal_client().get("/admin/messages/").status_code in (302, 403)
 
 

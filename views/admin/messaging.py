@@ -24,7 +24,7 @@ from backoffice.i18n import format_when
 from backoffice.mail.compose import make_message_id
 from backoffice.mail.sms import sms_parts
 from backoffice.services import message_register
-from backoffice.services.message_events import all_events
+from backoffice.services.message_events import all_events, event_info
 from models.customers import Customer
 from models.messaging import Channel, Message, MessageStatus, Purpose
 from models.users import Role
@@ -73,8 +73,20 @@ def _recipient(view, context, model, name):
     return Markup("{}{}").format(model.recipient, name_part)
 
 
+def _event(view, context, model, name):
+    """The event's description in the user's language, its code below it."""
+    info = event_info(model.event) if model.event else None
+    if info is None or not info.registered or not info.description:
+        return model.event or ""
+    return Markup('{}<br><span class="small text-muted">{}</span>').format(
+        info.description, model.event
+    )
+
+
 def _event_options():
-    return [(e.name, e.name) for e in all_events()]
+    return [
+        (e.name, f"{e.description} ({e.name})" if e.description else e.name) for e in all_events()
+    ]
 
 
 class MessageAdmin(ReadOnlyModelView):
@@ -166,6 +178,7 @@ class MessageAdmin(ReadOnlyModelView):
         "channel": lambda v, c, m, n: CHANNEL_LABELS[m.channel],
         "status": lambda v, c, m, n: status_badge(m.status),
         "recipient": _recipient,
+        "event": _event,
         "subject": lambda v, c, m, n: (m.subject or m.body_text or "")[:80],
     }
     column_formatters_export = {
