@@ -99,9 +99,15 @@ def seed(actor: Actor, counts: Counts = Counts(), seed_value: int = 2024) -> dic
     from backoffice.services.return_dictionaries import seed_dictionaries  # returns module
 
     return_dictionaries = seed_dictionaries(actor)
+    from backoffice.services.returns_demo import seed_returns  # returns module
+
+    return_counts = seed_returns(actor)
     from backoffice.services.newsletters_demo import seed_newsletters  # newsletters module
 
     newsletter_counts = seed_newsletters(actor)
+    from backoffice.services.offers_demo import seed_offers  # offers module
+
+    offer_counts = seed_offers(actor)
     summary = {
         "staff": len(staff),
         "customers": len(customers),
@@ -113,6 +119,8 @@ def seed(actor: Actor, counts: Counts = Counts(), seed_value: int = 2024) -> dic
         "service_tickets": service_tickets,
         **loyalty_counts,
         **newsletter_counts,
+        **offer_counts,
+        **return_counts,
         **{f"return_{k}": v for k, v in return_dictionaries.items()},
         **{f"requested_{k}": v for k, v in asdict(counts).items()},
     }
