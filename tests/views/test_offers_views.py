@@ -1,6 +1,7 @@
 """Offers in the console (scope, editor JSON, search, sending, conversion) and in the portal
 (permission, company isolation, acceptance, rejection, downloads)."""
 
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -26,6 +27,9 @@ def test_rep_sees_only_own_offers_everywhere(db, rep, admin_client):
     run_offer_jobs()
     listing = rep.get("/admin/offers/").get_data(as_text=True)
     assert mine.number in listing and other.number not in listing
+    # dates in the user's language and Warsaw time, not raw ISO timestamps
+    assert not re.search(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}", listing)
+    assert mine.valid_until.isoformat() not in listing
     doc = db.session.scalars(select(OfferDocument).limit(1)).one()
     for url in (
         f"/admin/offers/details/?id={other.id}",

@@ -15,6 +15,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import exists, func, or_, select
 
+from backoffice.i18n import format_when
 from backoffice.services.offers import status_label
 from models.customers import Customer
 from models.offer_lines import OfferLine
@@ -174,6 +175,9 @@ class OfferAdmin(OfferPagesMixin, OfferEditorMixin, SecureModelView):
         "status": lambda v, c, m, n: status_badge(m.status),
         "total_net": lambda v, c, m, n: _money(m.total_net, m.currency),
         "total_gross": lambda v, c, m, n: _money(m.total_gross, m.currency),
+        "rep": lambda v, c, m, n: m.rep.name,
+        "valid_until": lambda v, c, m, n: format_when(m.valid_until),
+        "created_at": lambda v, c, m, n: format_when(m.created_at),
     }
     column_formatters_export = {
         "recipients": lambda v, c, m, n: ", ".join(r.customer.name for r in m.recipients),
