@@ -6,6 +6,7 @@ import time
 
 import pytest
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import OperationalError
 
 from backoffice.services.dunning_calendar import warsaw_today
 from models.base import utcnow
@@ -36,16 +37,35 @@ def _wait_for_jobs(db, timeout: float = 30) -> None:
         time.sleep(0.2)
 
 
+def _retry_while_sqlite_is_busy(db, arrange, tries: int = 10):
+    """SQLite has one writer: the server's start-up run of the day (after 08:00 Warsaw time)
+    may hold it, and a reader that wants to write then gets "database is locked" at once."""
+    for attempt in range(tries):
+        try:
+            return arrange()
+        except OperationalError as exc:
+            db.session.rollback()
+            if "database is locked" not in str(exc) or attempt == tries - 1:
+                raise
+            time.sleep(1)
+    raise AssertionError("unreachable")
+
+
 def test_preview_run_register_ageing_and_hold(db, live_stack, page):
     page.on("dialog", lambda dialog: dialog.accept())
     today = warsaw_today()
-    set_settings(catch_up_days=0, enabled=False)
-    make_schedule()
-    customer = make_customer(name="Hurtownia Żuraw", email="biuro@zuraw.example.pl")
-    open_receivable(customer, due=today - dt.timedelta(days=3), document_number="FV/77/2026")
-    open_receivable(customer, due=today - dt.timedelta(days=70), document_number="FV/12/2026")
-    staff = make_user(roles=("finance",), password=PASSWORD)
-    db.session.commit()
+
+    def arrange():
+        set_settings(catch_up_days=0, enabled=False)
+        make_schedule()
+        customer = make_customer(name="Hurtownia Żuraw", email="biuro@zuraw.example.pl")
+        open_receivable(customer, due=today - dt.timedelta(days=3), document_number="FV/77/2026")
+        open_receivable(customer, due=today - dt.timedelta(days=70), document_number="FV/12/2026")
+        staff = make_user(roles=("finance",), password=PASSWORD)
+        db.session.commit()
+        return customer, staff
+
+    customer, staff = _retry_while_sqlite_is_busy(db, arrange)
 
     log_in(page, live_stack.url, staff.email)
     page.goto(f"{live_stack.url}/admin/payment-reminders/")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Response, abort, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model import typefmt
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
@@ -13,6 +16,7 @@ from werkzeug.utils import secure_filename
 
 from backoffice.actors import current_actor
 from backoffice.extensions import db
+from backoffice.i18n import format_when
 from backoffice.security import is_staff
 from backoffice.services.audit import diff, record
 from models.users import Role
@@ -79,6 +83,15 @@ class ConsoleForm(FlaskForm):
         self._obj = kwargs.get("obj")
 
 
+def _when(view, value, name) -> str:
+    return format_when(value)
+
+
+#: Dates and times in the user's language and Warsaw time wherever a view has no formatter of
+#: its own (lists and detail pages); exports keep the raw values.
+_DATE_FORMATTERS = {dt.date: _when}  # datetime is a date too
+
+
 class SecureModelView(SecureMixin, ModelView):
     """A model list/edit view: CSRF on every form, audited changes, XLSX/CSV export.
 
@@ -95,6 +108,8 @@ class SecureModelView(SecureMixin, ModelView):
     can_export = True
     export_types = ["xlsx", "csv"]
     export_max_rows = 100_000
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, **_DATE_FORMATTERS}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, **_DATE_FORMATTERS}
     edit_roles: tuple[str, ...] | None = None
     allow_create = True
     allow_edit = True
