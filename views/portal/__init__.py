@@ -20,17 +20,24 @@ class NavItem:
     label: object  # lazy string
     order: int
     visible: Callable[[object], bool]
+    #: ``summary(user)`` → one line for the home page card (e.g. "2 returns in progress").
+    summary: Callable[[object], str | None] | None = None
 
 
 NAV: list[NavItem] = []
 
 
 def nav_item(
-    endpoint: str, label, order: int = 50, visible: Callable[[object], bool] | None = None
+    endpoint: str,
+    label,
+    order: int = 50,
+    visible: Callable[[object], bool] | None = None,
+    summary: Callable[[object], str | None] | None = None,
 ):
-    """Register a portal menu entry (at import time of a portal views module)."""
+    """Register a portal menu entry (at import time of a portal views module); ``summary``
+    gives the line shown under it on the home page."""
     if not any(n.endpoint == endpoint for n in NAV):
-        NAV.append(NavItem(endpoint, label, order, visible or (lambda user: True)))
+        NAV.append(NavItem(endpoint, label, order, visible or (lambda user: True), summary))
         NAV.sort(key=lambda n: n.order)
 
 

@@ -15,6 +15,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from backoffice.actors import current_actor
 from backoffice.errors import DomainError
 from backoffice.extensions import db
+from backoffice.i18n import format_number
 from backoffice.security import portal_required
 from backoffice.services import loyalty as points
 from backoffice.services import rewards
@@ -22,7 +23,18 @@ from models.loyalty import PointsEntry, Reward, RewardKind, RewardRedemption
 from views.form_helpers import send_stored
 from views.portal import customers_only, nav_item, portal
 
-nav_item("portal.loyalty", _l("Loyalty points"), order=40, visible=customers_only)
+
+def _points_summary(user) -> str:
+    return _("Balance: %(points)s points", points=format_number(points.balance(user.customer_id)))
+
+
+nav_item(
+    "portal.loyalty",
+    _l("Loyalty points"),
+    order=40,
+    visible=customers_only,
+    summary=_points_summary,
+)
 PAGE = 20
 
 

@@ -13,8 +13,9 @@ from decimal import Decimal, InvalidOperation
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backoffice.actors import current_actor
 from backoffice.errors import DomainError
@@ -35,7 +36,29 @@ def may_see_offers(user) -> bool:
     )
 
 
-nav_item("portal.offers_list", _l("Offers"), order=20, visible=may_see_offers)
+def _offers_summary(user) -> str:
+    waiting = db.session.scalar(
+        select(func.count(OfferRecipient.id))
+        .join(Offer, Offer.id == OfferRecipient.offer_id)
+        .where(
+            OfferRecipient.customer_id == user.customer_id,
+            OfferRecipient.sent_at.is_not(None),
+            Offer.published_at.is_not(None),
+            OfferRecipient.status == OfferStatus.SENT,
+        )
+    )
+    if not waiting:
+        return _("No offers waiting for your answer.")
+    return ngettext(
+        "%(num)d offer is waiting for your answer.",
+        "%(num)d offers are waiting for your answer.",
+        waiting,
+    )
+
+
+nav_item(
+    "portal.offers_list", _l("Offers"), order=20, visible=may_see_offers, summary=_offers_summary
+)
 
 
 def _check_user():

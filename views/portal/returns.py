@@ -9,7 +9,7 @@ return or file answers 403.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -46,7 +46,29 @@ LABELS = {
     "kind": ATTACHMENT_KIND_LABELS,
 }
 
-nav_item("portal.returns", _l("Returns"), order=30, visible=customers_only)
+_IN_PROGRESS = (
+    ReturnStatus.SUBMITTED,
+    ReturnStatus.ACCEPTED,
+    ReturnStatus.RECEIVED,
+    ReturnStatus.ASSESSED,
+)
+
+
+def _returns_summary(user) -> str:
+    count = db.session.scalar(
+        select(func.count(ReturnRequest.id)).where(
+            ReturnRequest.customer_id == user.customer_id,
+            ReturnRequest.status.in_(_IN_PROGRESS),
+        )
+    )
+    if not count:
+        return _("No returns in progress.")
+    return ngettext("%(num)d return in progress.", "%(num)d returns in progress.", count)
+
+
+nav_item(
+    "portal.returns", _l("Returns"), order=30, visible=customers_only, summary=_returns_summary
+)
 
 
 def _customer_user():

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -44,7 +45,22 @@ from views.service_texts import (
 )
 
 PER_PAGE = 20
-nav_item("portal.service", _l("Service"), order=40, visible=customers_only)
+
+
+def _service_summary(user) -> str:
+    count = db.session.scalar(
+        select(func.count(ServiceTicket.id)).where(
+            ServiceTicket.customer_id == user.customer_id, ServiceTicket.is_open.is_(True)
+        )
+    )
+    if not count:
+        return _("No open service tickets.")
+    return ngettext("%(num)d open service ticket.", "%(num)d open service tickets.", count)
+
+
+nav_item(
+    "portal.service", _l("Service"), order=40, visible=customers_only, summary=_service_summary
+)
 
 
 def _customer_id() -> int:
