@@ -22,6 +22,7 @@ from tests.factories import make_customer, make_order
 from tests.factories_messaging import make_message
 from tests.fixtures.live import LiveStack
 from tests.fixtures.smtp import SinkHandler, SmtpSink, free_port
+from tests.fixtures.waiting import hand_pending_jobs_to_redis, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.committed, pytest.mark.slow]
 
@@ -88,27 +89,13 @@ def handed_over(stack=None):
 
     (This test process runs jobs by hand, so the hand-over after commit is done here.)
     """
-    from flask import current_app
-
-    from backoffice.queue import RedisRunner
     from backoffice.services.message_recovery import sweep_messages
-    from models.jobs import Job, JobStatus
 
     sweep_messages()
-    pending = _db.session.execute(
-        select(Job.id, Job.queue, Job.timeout).where(Job.status == JobStatus.PENDING)
-    ).all()
-    RedisRunner(current_app._get_current_object()).submit([tuple(r) for r in pending])
+    hand_pending_jobs_to_redis()
 
 
-def wait_for(predicate, timeout=30.0, every=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not reached in time")
+wait_for = wait_until
 
 
 def status_of(message_id: int) -> MessageStatus:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import email
 import email.policy
+import functools
 import re
 import threading
 import time
@@ -30,6 +31,7 @@ from models.newsletters import Campaign, CampaignRecipient, CampaignStatus, Reci
 from tests.factories_newsletters import bulk_members, make_campaign, make_code_batch, make_list
 from tests.fixtures.live import LiveStack
 from tests.fixtures.smtp import free_port
+from tests.fixtures.waiting import hand_pending_jobs_to_redis, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.committed, pytest.mark.slow]
 
@@ -88,26 +90,10 @@ def fresh_sink(sink):
 
 def hand_over() -> None:
     """What cron and the web process do after commit: give the pending jobs to Redis."""
-    from flask import current_app
-
-    from backoffice.queue import RedisRunner
-    from models.jobs import Job, JobStatus
-
-    pending = _db.session.execute(
-        select(Job.id, Job.queue, Job.timeout).where(Job.status == JobStatus.PENDING)
-    ).all()
-    _db.session.commit()
-    RedisRunner(current_app._get_current_object()).submit([tuple(r) for r in pending])
+    hand_pending_jobs_to_redis()
 
 
-def wait_for(predicate, timeout=90.0, every=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not reached in time")
+wait_for = functools.partial(wait_until, timeout=90.0, every=0.2)
 
 
 def campaign_status(campaign_id: int) -> CampaignStatus:

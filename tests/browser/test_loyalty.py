@@ -2,40 +2,20 @@
 marketing generates a batch of codes, watches the progress and finds a code in the register."""
 
 import re
-import time
 
 import pytest
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from backoffice.services import loyalty
-from models.base import utcnow
 from models.discount_codes import DiscountCode, DiscountCodeBatch
-from models.jobs import Job, JobStatus
 from models.loyalty import RedemptionStatus, RewardRedemption
 from tests.conftest import PASSWORD
 from tests.factories import make_customer, make_portal_user, make_user
 from tests.factories_loyalty import give_points, make_reward
 from tests.fixtures.browser import log_in
+from tests.fixtures.waiting import wait_for_jobs
 
 pytestmark = [pytest.mark.browser, pytest.mark.committed]
-
-
-def _wait_for_jobs(db, timeout: float = 30) -> None:
-    """Let the workers finish what this test queued (e-mails) before the tables are emptied."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        db.session.commit()
-        busy = db.session.scalar(
-            select(func.count(Job.id)).where(
-                or_(
-                    Job.status == JobStatus.RUNNING,
-                    (Job.status == JobStatus.PENDING) & (Job.not_before <= utcnow()),
-                )
-            )
-        )
-        if not busy:
-            return
-        time.sleep(0.2)
 
 
 def test_reward_requested_in_the_portal_is_approved_and_shipped(db, live_stack, page):
@@ -75,7 +55,7 @@ def test_reward_requested_in_the_portal_is_approved_and_shipped(db, live_stack, 
     redemption = db.session.scalars(select(RewardRedemption)).one()
     assert redemption.status == RedemptionStatus.SHIPPED and redemption.waybill == "620000123456"
     assert loyalty.balance(customer.id) == 200 and reward.id
-    _wait_for_jobs(db)
+    wait_for_jobs(db)
 
 
 def test_marketing_generates_a_batch_and_finds_a_code(db, live_stack, page):
@@ -103,4 +83,4 @@ def test_marketing_generates_a_batch_and_finds_a_code(db, live_stack, page):
         page.keyboard.press("Enter")
     rows = page.locator("table.model-list tbody tr")
     assert rows.count() == 1 and code in rows.first.inner_text()
-    _wait_for_jobs(db)
+    wait_for_jobs(db)

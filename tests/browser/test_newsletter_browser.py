@@ -3,38 +3,17 @@ previews it as a real recipient, sends a test, sends it and watches the progress
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
-from models.base import utcnow
-from models.jobs import Job, JobStatus
 from models.newsletters import Campaign, CampaignRecipient, CampaignStatus
 from tests.conftest import PASSWORD
 from tests.factories import make_product, make_user
 from tests.factories_newsletters import add_members, make_code_batch, make_list
 from tests.fixtures.browser import log_in
+from tests.fixtures.waiting import wait_for_jobs
 
 pytestmark = [pytest.mark.browser, pytest.mark.committed]
-
-
-def _wait_for_jobs(db, timeout: float = 30) -> None:
-    """Let the workers finish what this test queued before the tables are emptied."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        db.session.commit()
-        busy = db.session.scalar(
-            select(func.count(Job.id)).where(
-                or_(
-                    Job.status == JobStatus.RUNNING,
-                    (Job.status == JobStatus.PENDING) & (Job.not_before <= utcnow()),
-                )
-            )
-        )
-        if not busy:
-            return
-        time.sleep(0.2)
 
 
 def test_marketing_builds_previews_tests_and_sends_a_newsletter(
@@ -104,4 +83,4 @@ def test_marketing_builds_previews_tests_and_sends_a_newsletter(
     assert campaign.status == CampaignStatus.SENT
     codes = db.session.scalars(select(CampaignRecipient.code)).all()
     assert len(set(codes)) == 3 and all(codes)
-    _wait_for_jobs(db)
+    wait_for_jobs(db)

@@ -5,36 +5,18 @@ import datetime as dt
 import time
 
 import pytest
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from backoffice.services.dunning_calendar import warsaw_today
-from models.base import utcnow
-from models.jobs import Job, JobStatus
 from models.payment_reminders import ReminderHold
 from tests.conftest import PASSWORD
 from tests.factories import make_customer, make_user
 from tests.factories_payments import make_schedule, open_receivable, set_settings
 from tests.fixtures.browser import log_in
+from tests.fixtures.waiting import wait_for_jobs
 
 pytestmark = [pytest.mark.browser, pytest.mark.committed]
-
-
-def _wait_for_jobs(db, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        db.session.commit()
-        busy = db.session.scalar(
-            select(func.count(Job.id)).where(
-                or_(
-                    Job.status == JobStatus.RUNNING,
-                    (Job.status == JobStatus.PENDING) & (Job.not_before <= utcnow()),
-                )
-            )
-        )
-        if not busy:
-            return
-        time.sleep(0.2)
 
 
 def _retry_while_sqlite_is_busy(db, arrange, tries: int = 10):
@@ -78,7 +60,7 @@ def test_preview_run_register_ageing_and_hold(db, live_stack, page):
     page.click("[data-testid=run-now]")
     page.wait_for_url("**/admin/payment-notices/**")
     assert "Uruchomienie zakończone: 1" in page.content()
-    _wait_for_jobs(db)
+    wait_for_jobs(db)
     page.reload()
     row = page.inner_text("table.model-list")
     assert "FV/77/2026" in row and "biuro@zuraw.example.pl" in row
@@ -94,4 +76,4 @@ def test_preview_run_register_ageing_and_hold(db, live_stack, page):
     assert "Reklamacja dostawy — spór" in page.inner_text("[data-testid=holds]")
     db.session.commit()
     assert db.session.scalars(select(ReminderHold)).one().customer_id == customer.id
-    _wait_for_jobs(db)
+    wait_for_jobs(db)
