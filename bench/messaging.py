@@ -25,7 +25,6 @@ import datetime as dt
 import os
 import secrets
 import signal
-import smtplib
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from bench._messaging_sink import Sink
+from bench._messaging_sink import Sink, raw_rate
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE_LIMIT = 100_000  # far above the sink's speed: the limiter runs but never waits
@@ -160,17 +159,6 @@ def _prebuilt(app) -> list[tuple[str, bytes]]:
     return [(r.recipient, envelope_for(Outgoing(*r)).data) for r in rows]
 
 
-def _raw(sink: Sink, messages: list[tuple[str, bytes]], sender: str) -> float:
-    sink.reset()
-    conn = smtplib.SMTP("127.0.0.1", sink.port)
-    started = time.perf_counter()
-    for recipient, data in messages:
-        conn.sendmail(sender, [recipient], data)
-    elapsed = time.perf_counter() - started
-    conn.quit()
-    return len(messages) / elapsed
-
-
 def _ours(sink: Sink, env: dict[str, str], workers: int, count: int, log_dir: Path) -> dict:
     sink.reset()
     with contextlib.ExitStack() as logs:
@@ -265,9 +253,9 @@ def main(argv: list[str]) -> dict:
             produce_s = _produce(args.count)
             messages = _prebuilt(app)
             sender = app.config["MAIL_FROM"]
-            raw_before = _raw(sink, messages, sender)
+            raw_before = raw_rate(sink, messages, sender)
             ours = _ours(sink, env, args.workers, args.count, tmp)
-            raw_after = _raw(sink, messages, sender)
+            raw_after = raw_rate(sink, messages, sender)
             from backoffice.extensions import db
             from models.messaging import Message, MessageStatus
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import smtplib
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from bench._messaging_sink import Sink
+from bench._messaging_sink import Sink, raw_rate
 from bench.messaging import _database, _drop, _environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,17 +232,6 @@ def _prebuilt(campaign_id: int, limit: int) -> list[tuple[str, bytes]]:
     return [(r.email, builder.build(Claimed(*r))) for r in rows]
 
 
-def _raw(sink: Sink, messages: list[tuple[str, bytes]], sender: str) -> float:
-    sink.reset()
-    conn = smtplib.SMTP("127.0.0.1", sink.port)
-    started = time.perf_counter()
-    for recipient, data in messages:
-        conn.sendmail(sender, [recipient], data)
-    elapsed = time.perf_counter() - started
-    conn.quit()
-    return len(messages) / elapsed
-
-
 def _wait(sink: Sink, count: int, timeout: float = 900) -> dict:
     """First, middle and last arrival of ``count`` messages at the sink."""
     sink.reset()
@@ -300,7 +288,7 @@ def _run(app, env, sink, tmp, args, small_id, big_id, small_count) -> dict:
     sender = app.config["MAIL_FROM"]
     result = {"prepare_small_s": _prepare(small_id)}
     messages = _prebuilt(small_id, args.raw)
-    raw_before = _raw(sink, messages, sender)
+    raw_before = raw_rate(sink, messages, sender)
     procs = _spawn(env, args.workers, tmp)
     try:
         small = _send(app, sink, small_id, small_count)
@@ -309,7 +297,7 @@ def _run(app, env, sink, tmp, args, small_id, big_id, small_count) -> dict:
     finally:
         _stop(procs)
     messages = _prebuilt(big_id, args.raw)
-    raw_after = _raw(sink, messages, sender)
+    raw_after = raw_rate(sink, messages, sender)
     result.update(small=small, big=big, raw_before=raw_before, raw_after=raw_after)
     return result
 
