@@ -136,13 +136,13 @@ def _writing_request() -> bool:
 
     A deferred transaction that reads and then writes fails at once with "database is
     locked" if another connection committed in between (WAL snapshot); an IMMEDIATE one
-    waits its turn (busy_timeout) instead. Background jobs (embedded mode) do the same;
-    plain page reads stay deferred.
+    waits its turn (busy_timeout) instead. Background work (embedded mode: jobs, schedule
+    ticks, sweeps) does the same; plain page reads stay deferred.
     """
     from flask import has_request_context, request
 
-    from backoffice.queue import in_job
+    from backoffice.queue import in_background
 
-    if in_job():
+    if in_background():
         return True
     return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")

@@ -29,7 +29,7 @@ from sqlalchemy import event, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backoffice.extensions import db
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 QUEUES = ("default", "mail", "documents", "periodic")
 _NEW_JOBS = "backoffice.new_jobs"
 _current_job: contextvars.ContextVar[int | None] = contextvars.ContextVar("job", default=None)
+_runner_thread: contextvars.ContextVar[bool] = contextvars.ContextVar("runner", default=False)
 #: Seconds a pending row may sit after hand-over before the sweep checks Redis still has it.
 REENQUEUE_AFTER = 30
 
@@ -229,6 +230,12 @@ def resolve(func: str):
 def in_job() -> bool:
     """True while a job function runs in this context."""
     return _current_job.get() is not None
+
+
+def in_background() -> bool:
+    """True in a job or anywhere in the embedded runner's thread (its schedule ticks and
+    sweeps): work that writes, so SQLite transactions there take the write lock up front."""
+    return _runner_thread.get() or in_job()
 
 
 def heartbeat() -> None:
@@ -456,16 +463,12 @@ class ThreadRunner:
     def _loop(self) -> None:
         from backoffice.schedule import tick_schedule
 
+        _runner_thread.set(True)  # this thread's own context: see in_background()
         while not self.stopping:
             try:
                 tick_schedule(self.app)
                 sweep_jobs(self.app)
                 run_pending_jobs(self.app, limit=200)
-            except OperationalError as exc:
-                if "database is locked" not in str(exc):
-                    log.exception("embedded job runner tick failed")
-                else:  # SQLite: another process holds a long write (e.g. the demo seed)
-                    log.info("embedded job runner: the database is busy, trying again shortly")
             except Exception:  # noqa: BLE001 - keep the runner alive whatever a tick hits
                 log.exception("embedded job runner tick failed")
             self.wake.wait(timeout=5)
