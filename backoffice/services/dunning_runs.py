@@ -62,25 +62,18 @@ def plan_run(actor: Actor, today: dt.date | None = None, *, automatic: bool = Fa
     db.session.flush()
     try:
         with db.session.begin_nested():
-            run.receivables = write_run(run, today, settings.catch_up_days, settings.mode)
+            write_run(run, today, settings.catch_up_days, settings.mode)
     except IntegrityError as exc:
         raise Conflict(_("Another run has just sent these stages; nothing was written.")) from exc
-    statuses = dict(
-        db.session.execute(
-            select(PaymentNotice.status, func.count())
-            .where(PaymentNotice.run_id == run.id)
-            .group_by(PaymentNotice.status)
-        ).all()
-    )
-    planned = list(
-        db.session.scalars(
-            select(PaymentNotice.id)
-            .where(PaymentNotice.run_id == run.id, PaymentNotice.status == NoticeStatus.PLANNED)
-            .order_by(PaymentNotice.id)
-        )
-    )
+    written = db.session.execute(
+        select(PaymentNotice.id, PaymentNotice.status, PaymentNotice.receivable_count)
+        .where(PaymentNotice.run_id == run.id)
+        .order_by(PaymentNotice.id)
+    ).all()
+    planned = [n.id for n in written if n.status == NoticeStatus.PLANNED]
+    run.receivables = sum(n.receivable_count for n in written)
     run.notices = len(planned)
-    run.skipped = statuses.get(NoticeStatus.SKIPPED, 0)
+    run.skipped = sum(1 for n in written if n.status == NoticeStatus.SKIPPED)
     for start in range(0, len(planned), DELIVERY_CHUNK):
         chunk = planned[start : start + DELIVERY_CHUNK]
         defer("tasks.payment_reminders.deliver_notices", chunk, description="payment notices")

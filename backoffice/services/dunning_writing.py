@@ -1,10 +1,11 @@
 """Writing a run's notices and items inside the database, set-based.
 
-The due set (``dunning_selection.due_statement``) goes into a temporary table once; one
-``INSERT … SELECT … GROUP BY`` makes a notice per customer and stage (skipped on a hold,
-left out while a hold keeps it or below the stage's minimum amount), a second one copies the
-receivables into the notices' items. No row travels to Python and back.
-"""
+The due set (``dunning_selection.due_statement``) is selected once; an ``INSERT … SELECT …
+GROUP BY`` makes a notice per customer and stage from it (skipped on a hold, left out while
+a hold keeps it or below the stage's minimum amount), and the receivables are copied into
+the notices' items. On PostgreSQL that is one statement, the due set and the inserted
+notices being CTEs; SQLite, which has no INSERT inside WITH, keeps the due set in a
+temporary table for the two inserts. No row travels to Python and back."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    text,
     type_coerce,
 )
 
@@ -61,42 +61,52 @@ DUE = Table(
 )
 
 
-def write_run(run: ReminderRun, today: dt.date, catch_up: int, mode: SelectionMode) -> int:
-    """Write the run's notices and items; returns how many receivables they hold."""
+def write_run(run: ReminderRun, today: dt.date, catch_up: int, mode: SelectionMode) -> None:
+    """Write the run's notices and items."""
     stmt = due_statement(today, stage_clauses(today, catch_up), mode)
     if stmt is None:
-        return 0
+        return
     conn = db.session.connection()
-    DUE.drop(conn, checkfirst=True)  # a leftover of this connection (SQLite keeps them)
-    DUE.create(conn)
-    sub = stmt.order_by(None).subquery()
-    columns = [c.name for c in DUE.c]
-    conn.execute(DUE.insert().from_select(columns, select(*[sub.c[c] for c in columns])))
     if conn.dialect.name == "postgresql":
-        conn.execute(text(f"ANALYZE {DUE.name}"))  # a temporary table has no statistics
-    conn.execute(_insert_notices(run, conn.dialect.name))
-    conn.execute(_insert_items(run, today, conn.dialect.name))
-    DUE.drop(conn)  # on an error the caller's rollback removes it with everything else
-    notices = PaymentNotice.__table__.c
-    return conn.execute(
-        select(func.coalesce(func.sum(notices.receivable_count), 0)).where(notices.run_id == run.id)
-    ).scalar_one()
+        # One statement: the due set once (a CTE), the notices inserted from it and their
+        # ids returned straight into the items' insert.
+        due = stmt.order_by(None).cte("due")
+        notices = _insert_notices(run, due, "postgresql").returning(*_NOTICE_KEY).cte("notices")
+        conn.execute(_insert_items(notices, due, today, "postgresql").add_cte(due, notices))
+    else:
+        # SQLite has no INSERT inside WITH: the due set goes into a temporary table.
+        DUE.drop(conn, checkfirst=True)  # a leftover of this connection (SQLite keeps them)
+        DUE.create(conn)
+        sub = stmt.order_by(None).subquery()
+        columns = [c.name for c in DUE.c]
+        conn.execute(DUE.insert().from_select(columns, select(*[sub.c[c] for c in columns])))
+        conn.execute(_insert_notices(run, DUE, conn.dialect.name))
+        this_run = select(*_NOTICE_KEY).where(PaymentNotice.run_id == run.id).subquery()
+        conn.execute(_insert_items(this_run, DUE, today, conn.dialect.name))
+        DUE.drop(conn)  # on an error the caller's rollback removes it with everything else
 
 
-def _insert_notices(run: ReminderRun, dialect: str):
-    outstanding = DUE.c.amount - DUE.c.paid_amount
+_NOTICE_KEY = (
+    PaymentNotice.__table__.c.id,
+    PaymentNotice.__table__.c.customer_id,
+    PaymentNotice.__table__.c.stage_id,
+)
+
+
+def _insert_notices(run: ReminderRun, due, dialect: str):
+    outstanding = due.c.amount - due.c.paid_amount
     per_currency = (
         select(
-            DUE.c.customer_id,
-            DUE.c.stage_id,
-            DUE.c.schedule_id,
-            DUE.c.currency,
+            due.c.customer_id,
+            due.c.stage_id,
+            due.c.schedule_id,
+            due.c.currency,
             func.sum(outstanding).label("total"),
             func.count().label("n"),
-            func.max(case((DUE.c.hold == "skip", 1), else_=0)).label("skip"),
-            func.max(case((DUE.c.hold == "wait", 1), else_=0)).label("wait"),
+            func.max(case((due.c.hold == "skip", 1), else_=0)).label("skip"),
+            func.max(case((due.c.hold == "wait", 1), else_=0)).label("wait"),
         )
-        .group_by(DUE.c.customer_id, DUE.c.stage_id, DUE.c.schedule_id, DUE.c.currency)
+        .group_by(due.c.customer_id, due.c.stage_id, due.c.schedule_id, due.c.currency)
         .subquery()
     )
     c = per_currency.c
@@ -138,32 +148,32 @@ def _insert_notices(run: ReminderRun, dialect: str):
     return PaymentNotice.__table__.insert().from_select(columns, grouped)
 
 
-def _insert_items(run: ReminderRun, today: dt.date, dialect: str):
-    notice = PaymentNotice.__table__.c
+def _insert_items(notices, due, today: dt.date, dialect: str):
+    """Copy the due receivables into ``notices`` (id, customer_id, stage_id of this run's)."""
     if dialect == "postgresql":
-        late = literal(today) - DUE.c.due_date
+        late = literal(today) - due.c.due_date
     else:
-        late = cast(func.julianday(literal(today)) - func.julianday(DUE.c.due_date), Integer)
-    rows = select(
-        notice.id,
-        DUE.c.id,
-        DUE.c.stage_id,
-        DUE.c.document_number,
-        DUE.c.issued_at,
-        DUE.c.due_date,
-        DUE.c.currency,
-        DUE.c.amount,
-        DUE.c.paid_amount,
-        DUE.c.amount - DUE.c.paid_amount,
-        case((DUE.c.due_date < today, late), else_=0),
-    ).join_from(
-        DUE,
-        PaymentNotice,
-        and_(
-            notice.run_id == run.id,
-            notice.customer_id == DUE.c.customer_id,
-            notice.stage_id == DUE.c.stage_id,
-        ),
+        late = cast(func.julianday(literal(today)) - func.julianday(due.c.due_date), Integer)
+    rows = (
+        select(
+            notices.c.id,
+            due.c.id,
+            due.c.stage_id,
+            due.c.document_number,
+            due.c.issued_at,
+            due.c.due_date,
+            due.c.currency,
+            due.c.amount,
+            due.c.paid_amount,
+            due.c.amount - due.c.paid_amount,
+            case((due.c.due_date < today, late), else_=0),
+        )
+        .join_from(
+            due,
+            notices,
+            and_(notices.c.customer_id == due.c.customer_id, notices.c.stage_id == due.c.stage_id),
+        )
+        .order_by(due.c.id)  # the receivables' key checks then walk their index in order
     )
     columns = ["notice_id", "receivable_id", "stage_id", "document_number", "issued_at",
                "due_date", "currency", "amount", "paid", "outstanding", "days_overdue"]  # fmt: skip

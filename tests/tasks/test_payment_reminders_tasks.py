@@ -271,3 +271,32 @@ def test_statements_attached_and_stored_with_their_hash(db, run_jobs, app):
         "application/pdf",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ]
+
+
+def test_a_deleted_stage_keeps_the_record_that_it_went_out(db, run_jobs):
+    """Notices and items keep their stage's id when the stage is deleted from the schedule:
+    a planned notice still goes out (with the default text), and the receivable still counts
+    as dunned for the thank-you."""
+    from backoffice.actors import SYSTEM
+    from backoffice.services.dunning_thanks import handle_payment
+
+    set_settings(run_at=dt.time(0, 0), catch_up_days=0)
+    schedule = make_schedule(thank_you=ThankYouMode.AFTER_DUNNING)
+    receivable = open_receivable(due=TODAY - days(3), amount="300.00",
+                                 document_number="FV/9/2026")  # fmt: skip
+    db.session.commit()
+    assert task.daily_run(now_iso(9)) == 1
+    first_notice = stage(schedule, 3)
+    stage_id = first_notice.id
+    schedule.stages.remove(first_notice)  # deleted before the delivery job ran
+    db.session.commit()
+    run_jobs()
+    notice = db.session.scalars(select(PaymentNotice)).one()
+    assert notice.stage_id == stage_id and notice.stage is None
+    assert notice.stage_name == "Pierwsze ponaglenie" and notice.status == NoticeStatus.QUEUED
+    assert [i.stage_id for i in notice.items] == [stage_id]
+    assert [m.event for m in messages(db)] == ["payment.notice_1"]
+    receivable.paid_amount, receivable.is_open = receivable.amount, False
+    db.session.flush()
+    thanks = handle_payment(SYSTEM, receivable)
+    assert thanks is not None and thanks.kind == NoticeKind.THANK_YOU
