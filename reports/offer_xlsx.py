@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import io
 from copy import copy
+from datetime import UTC, datetime
 from decimal import Decimal
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
 
 from reports.offer_view import OfferView
 from reports.tables import escape_formula
@@ -139,8 +142,15 @@ def render_offer_xlsx(view: OfferView) -> bytes:
     for i, width in enumerate(COLUMN_WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.auto_filter.ref = f"A{head_row}:M{max(last, head_row)}"
+    return _save(wb)
+
+
+def _save(wb: Workbook) -> bytes:
+    """The workbook's bytes, deflated at level 1: a quarter of the default level's time
+    (a tenth of a 1,000-line offer's rendering) for a file about a quarter larger."""
     out = io.BytesIO()
-    wb.save(out)
+    wb.properties.modified = datetime.now(UTC).replace(tzinfo=None)
+    ExcelWriter(wb, ZipFile(out, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=1)).save()
     return out.getvalue()
 
 

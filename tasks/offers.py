@@ -22,10 +22,10 @@ def render_offer_document(document_id: int) -> None:
     Idempotent: a current document is not rendered again. A failure is written on the
     document (the console shows it) and re-raised so the queue retries.
     """
-    from backoffice.services.offer_documents import render_document
+    from backoffice.services.offer_documents import load_for_rendering, render_document
     from backoffice.services.offer_sending import deliver_waiting_dispatches
 
-    document = db.session.get(OfferDocument, document_id)
+    document = load_for_rendering(document_id)
     if document is None:
         return
     offer_id = document.version.offer_id

@@ -21,6 +21,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
 
 from backoffice.extensions import db
 from backoffice.queue import defer
@@ -60,6 +61,18 @@ def request_documents(version: OfferVersion, kinds=tuple(DocumentKind)) -> list[
             description=f"{version.offer.number} v{version.number} {doc.kind.value}",
         )
     return wanted
+
+
+def load_for_rendering(document_id: int) -> OfferDocument | None:
+    """The document with its version, offer, rep, recipient and customer in one query."""
+    return db.session.get(
+        OfferDocument,
+        document_id,
+        options=[
+            joinedload(OfferDocument.version).joinedload(OfferVersion.offer).joinedload(Offer.rep),
+            joinedload(OfferDocument.recipient).joinedload(OfferRecipient.customer),
+        ],
+    )
 
 
 # --- what the document shows ---------------------------------------------------------------
