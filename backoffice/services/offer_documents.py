@@ -158,23 +158,22 @@ def build_view(version: OfferVersion, recipient: OfferRecipient) -> OfferView:
     ).all()
     lines = [
         LineRow(
-            no=i,
-            sku=ln.sku,
-            name=ln.name,
-            packaging=f"{ln.packaging_name} ({_plain(ln.package_quantity)} {ln.unit})"
-            if ln.packaging_name
-            else None,
-            quantity=ln.quantity,
-            unit=ln.unit,
-            unit_price=ln.unit_price,
-            discount_pct=ln.discount_pct or 0,
-            final_unit_price=ln.final_unit_price,
-            net=ln.net_amount,
-            vat_rate=ln.vat_rate,
-            optional=ln.optional,
+            i,
+            sku,
+            name,
+            f"{packaging} ({_plain(per_package)} {unit})" if packaging else None,
+            quantity,
+            unit,
+            unit_price,
+            discount or 0,
+            final_price,
+            net,
+            vat_rate,
+            optional,
         )
-        for i, ln in enumerate(line_data, start=1)
-    ]
+        for i, (sku, name, packaging, per_package, quantity, unit, unit_price, discount,
+                final_price, net, vat_rate, optional) in enumerate(line_data, start=1)
+    ]  # fmt: skip
     services = [
         ServiceRow(i, s.name, s.quantity, s.unit, s.unit_price, s.net_amount, s.vat_rate)
         for i, s in enumerate(version.services, start=1)
