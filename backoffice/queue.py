@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import gc
 import importlib
 import logging
 import os
@@ -535,6 +536,10 @@ def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:
     global _WORKER_APP, _POOL_PID
     _WORKER_APP, _POOL_PID = app, os.getpid()
     worker = Worker([Queue(q, connection=conn) for q in queues or QUEUES], connection=conn)
+    # The app's startup objects leave the collector's generations: the job children forked
+    # from here neither traverse them in every full collection nor copy their pages on write.
+    gc.collect()
+    gc.freeze()
     worker.work(with_scheduler=True, burst=burst)
 
 

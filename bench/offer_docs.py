@@ -118,6 +118,9 @@ def _job(db, doc_id: int):
             .values(status=DocumentStatus.PENDING, revision=None)
         )
         db.session.commit()
+        # A worker runs each job with a fresh session; this one still holds the thousands of
+        # objects the setup made, and every commit would expire them all.
+        db.session.remove()
 
     def run():
         render_offer_document(doc_id)

@@ -33,6 +33,7 @@ from models.offer_documents import DocumentKind, DocumentStatus, OfferDocument
 from models.offer_lines import OfferLine
 from models.offers import Offer, OfferRecipient, OfferVersion
 from reports.amount_in_words import amount_in_words
+from reports.gc_pause import gc_paused
 from reports.offer_view import LineRow, OfferView, Party, ServiceRow, VatLine
 
 
@@ -264,7 +265,8 @@ def render_document(document: OfferDocument) -> bool:
         return False
     revision = version.revision
     recipient = document.recipient
-    data = render_bytes(build_view(version, recipient), document.kind)
+    with gc_paused():  # tens of thousands of short-lived objects (see reports.gc_pause)
+        data = render_bytes(build_view(version, recipient), document.kind)
     offer = version.offer
     filename = document_filename(offer, version, recipient, document.kind)
     relative = f"offers/{offer.year}/{offer.id}/v{version.number}/r{revision}-{filename}"
