@@ -193,9 +193,8 @@ def _run(url: str, tmp: str) -> dict:
             results[size]["pdf"], results[size]["pdf_ref"] = _best_pair(
                 _job(db, docs[DocumentKind.PDF]), lambda v=view: reportlab_pdf(v), REPEATS[size]
             )
-        for size, row in results.items():
-            if not isinstance(size, int):
-                continue
+        for size in sizes:
+            row = results[size]
             cells = (
                 row["pdf"],
                 row["pdf_ref"],

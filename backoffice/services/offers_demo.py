@@ -14,12 +14,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from backoffice.actors import Actor, actor_for
 from backoffice.extensions import db
 from backoffice.services import offer_editing, offers
 from backoffice.services.audit import record
+from backoffice.services.dictionary_defaults import add_if_empty
 from models.customers import Customer
 from models.offer_catalog import ExtraService, OfferConditionTemplate
 from models.offers import Offer
@@ -102,31 +103,16 @@ def seed_offers(actor: Actor) -> dict[str, int]:
 
 def _dictionaries(actor: Actor) -> dict[str, int]:
     """Add the default extra services and condition templates to each empty dictionary."""
-    added = {"offer_extra_services": 0, "offer_conditions": 0}
-    if not db.session.scalar(select(func.count()).select_from(ExtraService)):
-        for position, (name, description, unit, price, vat) in enumerate(EXTRA_SERVICES, 1):
-            db.session.add(
-                ExtraService(
-                    name=name,
-                    description=description,
-                    unit=unit,
-                    default_price=price,
-                    vat_rate=vat,
-                    position=position * 10,
-                )
-            )
-            added["offer_extra_services"] += 1
-    if not db.session.scalar(select(func.count()).select_from(OfferConditionTemplate)):
-        for position, (title, text, preselected) in enumerate(CONDITION_TEMPLATES, 1):
-            db.session.add(
-                OfferConditionTemplate(
-                    title=title,
-                    default_text=text,
-                    preselected=preselected,
-                    position=position * 10,
-                )
-            )
-            added["offer_conditions"] += 1
+    added = {
+        "offer_extra_services": add_if_empty(
+            ExtraService,
+            ("name", "description", "unit", "default_price", "vat_rate"),
+            EXTRA_SERVICES,
+        ),
+        "offer_conditions": add_if_empty(
+            OfferConditionTemplate, ("title", "default_text", "preselected"), CONDITION_TEMPLATES
+        ),
+    }
     if any(added.values()):
         db.session.flush()
         record(actor, "offer.dictionaries_seed", object_type="ExtraService", changes=added)

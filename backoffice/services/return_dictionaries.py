@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from backoffice.actors import Actor
 from backoffice.extensions import db
 from backoffice.services import audit
+from backoffice.services.dictionary_defaults import add_if_empty
 from models.returns import ReturnCondition, ReturnReason
 
 #: (code, Polish name, English name, description required)
@@ -30,25 +29,14 @@ DEFAULT_CONDITIONS = (
 
 def seed_dictionaries(actor: Actor) -> dict[str, int]:
     """Add the defaults to each empty dictionary; returns how many rows were added. No commit."""
-    added = {"reasons": 0, "conditions": 0}
-    if not db.session.scalar(select(func.count()).select_from(ReturnReason)):
-        for position, (code, name, name_en, describe) in enumerate(DEFAULT_REASONS, start=1):
-            db.session.add(
-                ReturnReason(
-                    code=code,
-                    name=name,
-                    name_en=name_en,
-                    requires_description=describe,
-                    position=position * 10,
-                )
-            )
-            added["reasons"] += 1
-    if not db.session.scalar(select(func.count()).select_from(ReturnCondition)):
-        for position, (code, name, name_en) in enumerate(DEFAULT_CONDITIONS, start=1):
-            db.session.add(
-                ReturnCondition(code=code, name=name, name_en=name_en, position=position * 10)
-            )
-            added["conditions"] += 1
+    added = {
+        "reasons": add_if_empty(
+            ReturnReason, ("code", "name", "name_en", "requires_description"), DEFAULT_REASONS
+        ),
+        "conditions": add_if_empty(
+            ReturnCondition, ("code", "name", "name_en"), DEFAULT_CONDITIONS
+        ),
+    }
     if any(added.values()):
         db.session.flush()
         audit.record(actor, "return.dictionaries_seed", object_type="ReturnReason", changes=added)
