@@ -10,7 +10,7 @@ from models.newsletters import Campaign, CampaignRecipient, CampaignStatus
 from tests.conftest import PASSWORD
 from tests.factories import make_product, make_user
 from tests.factories_newsletters import add_members, make_code_batch, make_list
-from tests.fixtures.browser import log_in
+from tests.fixtures.browser import log_in, submit
 from tests.fixtures.waiting import wait_for_jobs
 
 pytestmark = [pytest.mark.browser, pytest.mark.committed]
@@ -35,22 +35,22 @@ def test_marketing_builds_previews_tests_and_sends_a_newsletter(
     page.click("[data-testid=new-campaign]")
     page.fill("#name", "Wiosenne nowości")
     page.fill("#subject", "{{ recipient.first_name }}, wiosenne nowości")
-    page.click("[data-testid=create-campaign]")
+    submit(page, "[data-testid=create-campaign]")
     page.wait_for_selector("[data-testid=no-blocks]")
 
-    page.click("[data-testid=add-text]")
+    submit(page, "[data-testid=add-text]")
     page.fill("#block-0 [data-testid=block-html]", "<p>Dzień dobry {{ recipient.first_name }}!</p>")
-    page.click("#block-0 [data-testid=save-block]")
+    submit(page, "#block-0 [data-testid=save-block]")
     page.wait_for_selector(".alert-success")
-    page.click("[data-testid=add-products]")
+    submit(page, "[data-testid=add-products]")
     page.check("#block-1 [data-testid=mode-chosen]")
     page.fill("#block-1 [data-testid=block-skus]", "ZUBR-18V")
-    page.click("#block-1 [data-testid=save-block]")
+    submit(page, "#block-1 [data-testid=save-block]")
     page.wait_for_selector(".alert-success")
-    page.click("[data-testid=add-code]")
+    submit(page, "[data-testid=add-code]")
     page.check("#block-2 [data-testid=code-unique]")
     page.select_option("#block-2 [data-testid=block-batch]", str(batch.id))
-    page.click("#block-2 [data-testid=save-block]")
+    submit(page, "#block-2 [data-testid=save-block]")
     page.wait_for_selector("#block-2 [data-testid=free-codes]")
     assert page.inner_text("[data-testid=audience-count]").strip() == "3"
 
@@ -64,13 +64,13 @@ def test_marketing_builds_previews_tests_and_sends_a_newsletter(
     assert page.get_attribute("[data-testid=preview-frame]", "sandbox") == ""
 
     page.fill("#addresses", "szefowa@hurtownia.example.pl")
-    page.click("[data-testid=send-test]")
+    submit(page, "[data-testid=send-test]")
     page.wait_for_selector(".alert-success")
     module_smtp_sink.wait_for(1)
     [test_mail] = module_smtp_sink.to("szefowa@hurtownia.example.pl")
     assert test_mail["Subject"].startswith("[TEST]")
 
-    page.click("[data-testid=send-now]")
+    submit(page, "[data-testid=send-now]")
     page.wait_for_selector("[data-testid=progress-card]")
     page.wait_for_selector("[data-testid=progress-text] >> text=3 / 3", timeout=60_000)
     page.wait_for_selector("[data-status=sent]", timeout=30_000)
