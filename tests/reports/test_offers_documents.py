@@ -77,3 +77,25 @@ def test_xlsx_numbers_formats_formulas_and_escaped_text(db):
     assert formulas, "totals are formulas"
     assert any("SUMIF(" in str(c.value) for c in cells.values())
     assert "Ś" in ws.cell(first + 1, 3).value
+
+
+def test_xlsx_line_cells_keep_each_their_format(db):
+    """Line cells share their style's array and index; each column still reads back with its
+    own format, the formula columns too, and a bold total is not bled into the lines."""
+    products = [make_product(name=f"Klucz {i}", price_net=D("7.25")) for i in range(3)]
+    offer = _offer(
+        db, lines=[(p, 2 + i, None, {"discount_pct": "5"}) for i, p in enumerate(products)]
+    )
+    view = build_view(offer.current_version, offer.recipients[0])
+    ws = openpyxl.load_workbook(io.BytesIO(render_bytes(view, DocumentKind.XLSX))).active
+    head = next(r for r in range(1, 30) if ws.cell(r, 1).value == "Lp.")
+    money = '#,##0.00 "zł"'
+    expected = {5: "#,##0.###", 7: "#,##0.00##", 8: "0.##", 9: "#,##0.00##", 10: money,
+                11: "0.##", 12: money, 13: money}  # fmt: skip
+    for r in range(head + 1, head + 4):
+        for col, number_format in expected.items():
+            assert ws.cell(r, col).number_format == number_format, (r, col)
+            assert not ws.cell(r, col).font.b, (r, col)
+        assert ws.cell(r, 3).number_format == "General"
+    total = next(c for row in ws.iter_rows() for c in row if c.value == "Razem")
+    assert ws.cell(total.row, 12).font.b and ws.cell(total.row, 12).number_format == money
