@@ -12,7 +12,7 @@ from models.loyalty import RedemptionStatus, RewardRedemption
 from tests.conftest import PASSWORD
 from tests.factories import make_customer, make_portal_user, make_user
 from tests.factories_loyalty import give_points, make_reward
-from tests.fixtures.browser import log_in
+from tests.fixtures.browser import log_in, submit
 from tests.fixtures.waiting import wait_for_jobs
 
 pytestmark = [pytest.mark.browser, pytest.mark.committed]
@@ -37,7 +37,7 @@ def test_reward_requested_in_the_portal_is_approved_and_shipped(db, live_stack, 
     assert "czeka na zatwierdzenie" in page.content()
     assert page.inner_text("[data-testid=balance]").strip() == "200"
     assert "złożone" in page.inner_text("[data-testid=requests]")
-    page.click("[data-testid=logout]")
+    submit(page, "[data-testid=logout]")
 
     log_in(page, live_stack.url, staff.email)
     page.goto(f"{live_stack.url}/admin/")

@@ -35,6 +35,7 @@ def test_marketing_edits_a_template_with_live_preview(db, stack, page):
     page.click("a.dropdown-item >> text=Szablony wiadomości")
     page.click("tr[data-event='order.shipped'] >> a.badge >> nth=0")  # Polish e-mail default
     page.wait_for_selector("#body_html")
+    page.wait_for_load_state()  # the preview button is bound by the script at the end
     assert "zostało wysłane" in page.input_value("#subject")
     page.fill("[data-testid=sample-ref]", "ZAM/PODGLĄD/7")
     page.click("[data-testid=preview]")

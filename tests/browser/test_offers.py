@@ -43,6 +43,7 @@ def test_offer_from_editor_to_order(db, live_stack, page, browser, module_smtp_s
     page.fill("#title", "Elektronarzędzia – wiosna")
     page.click("[data-testid=create-offer]")
     page.wait_for_selector("#offer-editor")
+    page.wait_for_load_state()  # editor.js, at the end of the page, binds the searches
     for name in ("Alfa", "Beta"):
         page.fill("[data-testid=customer-search]", name)
         page.wait_for_selector("#customer-results .list-group-item-action")
@@ -66,7 +67,11 @@ def test_offer_from_editor_to_order(db, live_stack, page, browser, module_smtp_s
     # Export: the documents are rendered on the queue and appear as links.
     page.wait_for_selector("[data-testid=export]")
     page.click("[data-testid=export]")
-    page.wait_for_selector("[data-testid=download-pdf]", timeout=60_000)
+    # The page reloads itself while a document is pending: wait for the page that shows all
+    # four (PDF and XLSX for each customer) ready, which no longer reloads.
+    page.wait_for_selector("[data-document][data-state=ready] >> nth=3", timeout=60_000)
+    page.wait_for_load_state()
+    assert page.locator("[data-state=pending]").count() == 0
     with page.expect_download() as download:
         page.click("[data-testid=download-pdf] >> nth=0")
     assert download.value.path().read_bytes()[:4] == b"%PDF"

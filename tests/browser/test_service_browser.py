@@ -17,7 +17,7 @@ from tests.factories import (
     make_user,
 )
 from tests.factories_service import png_bytes
-from tests.fixtures.browser import log_in
+from tests.fixtures.browser import log_in, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.committed]
 
@@ -89,10 +89,10 @@ def test_register_report_repair_and_warranty_moves(
             desk.fill("[data-testid=effective-on]", received.isoformat())
         if code == "diagnosis":
             desk.fill("#diagnosis", "Zużyte szczotki silnika")
-            desk.click("[data-testid=save-findings]")
+            submit(desk, "[data-testid=save-findings]")
         if code == "closed":
             desk.once("dialog", lambda dialog: dialog.accept())
-        desk.click(f"[data-testid=to-{code}]")
+        submit(desk, f"[data-testid=to-{code}]")
         status = desk.locator("[data-testid=ticket-status] [data-status]")
         assert status.get_attribute("data-status") == code
     assert desk.locator("[data-testid=warranty-end]").inner_text().startswith("do 20 mar 2027")
@@ -122,7 +122,7 @@ def test_register_report_repair_and_warranty_moves(
         page.locator("[data-testid=ticket-status] [data-status]").get_attribute("data-status")
         == "closed"
     )
-    page.click("text=Wiertarka udarowa Żubr")
+    submit(page, "text=Wiertarka udarowa Żubr")
     assert page.locator("[data-testid=warranty-end]").inner_text() == "20 mar 2027"
     assert "Zużyte szczotki silnika" in page.content() and "+10" in page.content()
     assert "Sławomir Serwisant" in page.content()  # who handled it

@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import PASSWORD
 from tests.factories import make_user
-from tests.fixtures.browser import log_in
+from tests.fixtures.browser import log_in, submit
 from tests.fixtures.live import LiveStack
 
 pytestmark = [pytest.mark.browser, pytest.mark.committed]
@@ -71,12 +71,12 @@ def test_admin_creates_a_colleague_who_logs_in(db, stack, page, browser):
         them.fill("#pw-current", password)
         them.fill("#pw-new", "Moje-własne-hasło-1")
         them.fill("#pw-repeat", "Moje-własne-hasło-1")
-        them.click("[data-testid=password-form] button[type=submit]")
+        submit(them, "[data-testid=password-form] button[type=submit]")
         assert "Hasło zostało zmienione" in them.content()
 
         # The administrator deactivates the account (confirmed); the open session ends.
-        page.click("text=Gotowe")
-        page.click("[data-testid=deactivate]")
+        submit(page, "text=Gotowe")  # the details page binds data-confirm at its end
+        submit(page, "[data-testid=deactivate]")
         assert "zostało dezaktywowane" in page.content()
         them.goto(base + "/admin/")
         assert "/login" in them.url
