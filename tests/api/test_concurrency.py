@@ -4,9 +4,10 @@ several requests at once end as one row, one event, one hook call — and never 
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, text
 
 from models.customers import Customer
 from models.orders import OrderEvent
@@ -49,6 +50,51 @@ def test_same_product_from_many_requests_is_one_row(app, db):
     statuses = race(app, secret, "put", "/api/v1/products/P-RACE", [product_body(1)] * RACERS)
     assert sorted(statuses) == [200] * (RACERS - 1) + [201]
     assert count(db, Product) == 1 and count(db, PackagingUnit) == 1
+
+
+def _wait_until_a_query_waits_for_a_lock(db) -> None:
+    for _ in range(200):
+        with db.engine.connect() as probe:
+            waiting = probe.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        if waiting:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the request never waited for the other transaction")
+
+
+def test_a_sku_written_at_the_same_moment_under_another_id_is_a_409_naming_it(app, db):
+    """The SKU's unique index is not the one of ON CONFLICT: the insert waits for the other
+    transaction, then fails with a unique violation. Tried again, the request sees the
+    committed row and answers like any SKU held by another product."""
+    _token, secret = make_token()
+    db.session.commit()
+    client = ApiClient(app.test_client(), secret)
+    answers = []
+
+    def put() -> None:
+        with app.app_context():
+            answers.append(client.put("/api/v1/products/P-MINE", product_body(1)))
+
+    with db.engine.connect() as other:
+        other.execute(
+            insert(Product.__table__).values(
+                external_id="P-OTHER", sku=product_body(1)["sku"], name="Inny produkt"
+            )
+        )
+        thread = threading.Thread(target=put)
+        thread.start()
+        _wait_until_a_query_waits_for_a_lock(db)
+        other.commit()
+    thread.join(30)
+    [answer] = answers
+    assert answer.status_code == 409, answer.json
+    assert "P-OTHER" in answer.json["errors"]["sku"][0]
+    assert count(db, Product, Product.external_id == "P-MINE") == 0
 
 
 def test_same_customer_with_different_bodies_never_duplicates(app, db):

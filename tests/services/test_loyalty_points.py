@@ -222,7 +222,9 @@ def test_spending_takes_the_oldest_points_first_and_expiry_takes_the_rest(db, cl
     assert _expire(at(2026, 3, 11, 0)) == 50
     assert loyalty.balance(customer.id) == 0 and lots_total(customer.id) == 0
     kinds = db.session.scalars(
-        select(PointsEntry.points).where(PointsEntry.kind == EntryKind.EXPIRY)
+        select(PointsEntry.points)
+        .where(PointsEntry.kind == EntryKind.EXPIRY)
+        .order_by(PointsEntry.id)
     ).all()
     assert kinds == [-40, -50]
 

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 from flask_babel import gettext as _
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy import Select, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from backoffice.actors import current_actor
 from backoffice.errors import Conflict, NotFound, ValidationFailed
@@ -99,25 +99,37 @@ def check_external_id(external_id: str, body: BaseModel | None = None) -> None:
         )
 
 
-#: PostgreSQL errors after which the same transaction may simply be tried again.
-TRANSIENT = {"40P01", "40001"}  # deadlock detected, serialization failure
+#: PostgreSQL errors after which the same transaction may simply be tried again: deadlock
+#: detected, serialization failure, and a unique violation, which a concurrent insert of the
+#: same row can raise from a unique index that is not ON CONFLICT's (e.g. the SKU); tried
+#: again, the request sees that row committed.
+TRANSIENT = {"40P01", "40001", "23505"}
 ATTEMPTS = 3
 
 
+def _transient(exc: Exception) -> bool:
+    """A transient database error, raised as is or as the cause of a domain Conflict."""
+    for error in (exc, exc.__cause__):
+        if isinstance(error, OperationalError | IntegrityError):
+            return getattr(error.orig, "sqlstate", None) in TRANSIENT
+    return False
+
+
 def in_transaction(work: Callable[[], Any]) -> Any:
-    """Run ``work`` and commit; a deadlock with a concurrent request is retried (the
-    whole transaction, from a clean session), then reported as 409."""
+    """Run ``work`` and commit; a deadlock or a duplicate insert by a concurrent request is
+    retried (the whole transaction, from a clean session), then reported as 409."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             result = work()
             db.session.commit()
             return result
-        except OperationalError as exc:
+        except (OperationalError, IntegrityError, Conflict) as exc:
             db.session.rollback()
-            code = getattr(getattr(exc, "orig", None), "sqlstate", None)
-            if code not in TRANSIENT:
+            if not _transient(exc):
                 raise
             if attempt == ATTEMPTS:
+                if isinstance(exc, Conflict):
+                    raise
                 raise Conflict(
                     _("The same rows were being changed by another request; send it again.")
                 ) from exc
