@@ -130,9 +130,9 @@ def run_jobs_only(name: str, db) -> None:
     from models.jobs import Job, JobStatus
 
     ids = db.session.scalars(
-        select(Job.id).where(
-            Job.status == JobStatus.PENDING, Job.func == f"tasks.newsletters.{name}"
-        )
+        select(Job.id)
+        .where(Job.status == JobStatus.PENDING, Job.func == f"tasks.newsletters.{name}")
+        .order_by(Job.id)
     ).all()
     for job_id in ids:
         execute(job_id)

@@ -37,7 +37,9 @@ def sent_campaign(db):
     newsletters.send_now(SYSTEM, campaign)
     newsletter_preparing.prepare_campaign(campaign.id, SYSTEM)
     rows = db.session.scalars(
-        select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id)
+        select(CampaignRecipient)
+        .where(CampaignRecipient.campaign_id == campaign.id)
+        .order_by(CampaignRecipient.id)
     ).all()
     for row in rows:
         row.status, row.sent_at, row.provider_id = RecipientStatus.SENT, utcnow(), f"Q{row.id}"

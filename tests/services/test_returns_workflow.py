@@ -162,7 +162,10 @@ def test_every_status_change_notifies_the_customer_and_is_audited(db, officer):
     ]
     actions = [
         a.action
-        for a in db.session.query(AuditEntry).filter_by(object_type="ReturnRequest").all()
+        for a in db.session.query(AuditEntry)
+        .filter_by(object_type="ReturnRequest")
+        .order_by(AuditEntry.id)
+        .all()
         if a.object_id == str(rr.id)
     ]
     assert actions == [

@@ -229,3 +229,11 @@ def test_audience_panel_counts_a_segment(marketing, db):
     campaign = make_campaign(make_list(), segment_id=make_segment(customer_group_ids=[group.id]).id)
     page = marketing.get(f"/admin/newsletters/{campaign.id}/edit").get_data(as_text=True)
     assert 'data-testid="audience-count">1<' in page
+
+
+def test_segment_description_names_its_groups_alphabetically(db, app):
+    from views.admin.newsletter_segments import describe
+
+    zeta, alfa = make_group(name="Żabki hurtowe"), make_group(name="Apteki")
+    with app.test_request_context():
+        assert "Apteki, Żabki hurtowe" in describe({"customer_group_ids": [zeta.id, alfa.id]})

@@ -106,7 +106,9 @@ def describe(criteria: dict) -> str:
     parts = []
     if criteria.get("customer_group_ids"):
         names = db.session.scalars(
-            select(CustomerGroup.name).where(CustomerGroup.id.in_(criteria["customer_group_ids"]))
+            select(CustomerGroup.name)
+            .where(CustomerGroup.id.in_(criteria["customer_group_ids"]))
+            .order_by(CustomerGroup.name)
         )
         parts.append(_("groups: %(v)s", v=", ".join(names)))
     if criteria.get("regions"):

@@ -221,7 +221,7 @@ def _register_row(rr: ReturnRequest, texts: dict) -> RegisterRow:
 class ReturnQueueAdmin(ReturnListAdmin):
     """New returns waiting for a decision, oldest first."""
 
-    column_default_sort = ("created_at", False)
+    column_default_sort = [("created_at", False), ("id", False)]
     column_list = ("number", "customer", "delivery_note", "created_at", "channel")
     can_export = False
     can_view_details = False  # the number links to the register's workflow page
