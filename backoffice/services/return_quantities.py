@@ -221,13 +221,14 @@ def _active_lines_of(of_notes):
 
 def _available_serials(of_notes, active) -> dict[int, list[str]]:
     """Delivered serial numbers of the notes' lines not held by an active return."""
-    taken = set(
-        db.session.execute(
+    taken = {
+        tuple(row)
+        for row in db.session.execute(
             select(active.c.delivery_note_line_id, active.c.serial_number).where(
                 active.c.serial_number.is_not(None)
             )
-        ).tuples()
-    )
+        )
+    }
     out: dict[int, list[str]] = defaultdict(list)
     for line_id, serial in db.session.execute(
         select(DeliveredSerial.line_id, DeliveredSerial.serial)

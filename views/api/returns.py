@@ -164,7 +164,7 @@ def _note(customer: Customer, body: ReturnIn) -> DeliveryNote:
 
 def _codes(model) -> dict[str, int]:
     rows = db.session.execute(select(model.code, model.id).where(model.active.is_(True)))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 class _Codes:
