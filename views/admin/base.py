@@ -117,7 +117,7 @@ class SecureModelView(SecureMixin, ModelView):
 
     def __init__(self, model, name=None, category=None, endpoint=None, url=None, **kwargs):
         super().__init__(
-            model, db.session, name=name, category=category, endpoint=endpoint, url=url, **kwargs
+            model, db, name=name, category=category, endpoint=endpoint, url=url, **kwargs
         )
 
     def validate_form(self, form):
@@ -159,14 +159,14 @@ class SecureModelView(SecureMixin, ModelView):
         obj = super().get_one(id)
         if obj is None:
             return None
-        allowed = self.scope(self.session.query(self.model).filter(self.model.id == obj.id))
+        allowed = self.scope(db.session.query(self.model).filter(self.model.id == obj.id))
         return obj if allowed.first() is not None else None
 
     # --- audit -------------------------------------------------------------------------
     def on_model_change(self, form, model, is_created):
         # Audited in the same transaction as the change: flush first so a new row has its id.
         changes = diff(model)
-        self.session.flush()
+        db.session.flush()
         action = f"{self.audit_name()}.{'create' if is_created else 'update'}"
         record(current_actor(), action, model, changes=changes)
 

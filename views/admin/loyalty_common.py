@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backoffice.actors import current_actor
 from backoffice.errors import DomainError
+from backoffice.extensions import db
 from backoffice.i18n import format_money, format_number, format_when
 from backoffice.security import safe_next
 from backoffice.services.audit import diff, record
@@ -70,20 +71,20 @@ class CheckedModelView(SecureModelView):
         try:
             form.populate_obj(model)
             if is_created:
-                self.session.add(model)
+                db.session.add(model)
             self.check(model)
             self.after_save(form, model, is_created)
             changes = diff(model)
-            self.session.flush()
+            db.session.flush()
             action = f"{self.audit_name()}.{'create' if is_created else 'update'}"
             record(current_actor(), action, model, changes=changes, summary=str(model))
-            self.session.commit()
+            db.session.commit()
         except DomainError as exc:
-            self.session.rollback()
+            db.session.rollback()
             attach_error(form, exc)
             return False
         except IntegrityError:
-            self.session.rollback()
+            db.session.rollback()
             flash(_("Someone saved a conflicting change at the same time; try again."), "danger")
             return False
         return True

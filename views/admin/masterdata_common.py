@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backoffice.actors import current_actor
 from backoffice.errors import DomainError
+from backoffice.extensions import db
 from backoffice.i18n import format_when
 from backoffice.services.audit import diff, record
 from views.admin.base import SecureModelView
@@ -114,10 +115,10 @@ class MasterDataView(SecureModelView):
         self.check(model)
         changes = diff(model)
         for relation in self.audited_children:
-            children = _child_changes(self.session, getattr(model, relation))
+            children = _child_changes(db.session, getattr(model, relation))
             if children:
                 changes[relation] = children
-        self.session.flush()
+        db.session.flush()
         action_name = f"{self.audit_name()}.{'create' if is_created else 'update'}"
         if changes or is_created:
             record(current_actor(), action_name, model, changes=changes, summary=str(model))
@@ -138,15 +139,15 @@ class MasterDataView(SecureModelView):
         try:
             form.populate_obj(model)
             if is_created:
-                self.session.add(model)
+                db.session.add(model)
             self._on_model_change(form, model, is_created)
-            self.session.commit()
+            db.session.commit()
         except DomainError as exc:
-            self.session.rollback()
+            db.session.rollback()
             attach_error(form, exc)
             return False
         except IntegrityError as exc:
-            self.session.rollback()
+            db.session.rollback()
             flash(self._integrity_message(exc), "danger")
             return False
         return True
@@ -183,11 +184,11 @@ class MasterDataView(SecureModelView):
     activation_service = None
 
     def _set_active(self, ids, active: bool) -> None:
-        rows = self.session.scalars(
+        rows = db.session.scalars(
             self.scope(select(self.model).where(self.model.id.in_([int(i) for i in ids])))
         ).all()
         changed = self.activation_service.set_active(current_actor(), rows, active)
-        self.session.commit()
+        db.session.commit()
         flash(ngettext("%(num)d record changed.", "%(num)d records changed.", changed), "success")
 
     def is_action_allowed(self, name):

@@ -224,7 +224,7 @@ class CustomerAdmin(MasterDataView):
     def portal_users(self, customer: Customer):
         from models.users import PortalUser
 
-        return self.session.scalars(
+        return db.session.scalars(
             select(PortalUser).where(PortalUser.customer_id == customer.id).order_by("name")
         ).all()
 

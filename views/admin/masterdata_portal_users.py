@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from backoffice.actors import current_actor
 from backoffice.errors import DomainError
+from backoffice.extensions import db
 from backoffice.i18n import LANGUAGES, format_when
 from backoffice.services import users as user_service
 from models.users import PortalUser, Role
@@ -201,9 +202,9 @@ class PortalUserAdmin(SecureModelView):
                 phone=(form.phone.data or "").strip() or None,
                 **self._flag_values(form),
             )
-            self.session.commit()
+            db.session.commit()
         except DomainError as exc:
-            self.session.rollback()
+            db.session.rollback()
             attach_error(form, exc)
             return False
         if not form.password.data:
@@ -221,9 +222,9 @@ class PortalUserAdmin(SecureModelView):
                 phone=form.phone.data,
                 **self._flag_values(form),
             )
-            self.session.commit()
+            db.session.commit()
         except DomainError as exc:
-            self.session.rollback()
+            db.session.rollback()
             attach_error(form, exc)
             return False
         return True
@@ -234,7 +235,7 @@ class PortalUserAdmin(SecureModelView):
         generated = g.pop("generated_password", None)
         if generated is None:
             return response
-        return self._password_once(self.session.get(PortalUser, generated[0]), generated[1])
+        return self._password_once(db.session.get(PortalUser, generated[0]), generated[1])
 
     def _password_once(self, user: PortalUser, password: str):
         body = self.render("admin/system/password_once.html", user=user, password=password)
@@ -245,7 +246,7 @@ class PortalUserAdmin(SecureModelView):
     def _posted_user(self) -> PortalUser:
         if not self.can_edit:
             abort(403)
-        user = self.session.get(PortalUser, request.form.get("id", type=int) or 0)
+        user = db.session.get(PortalUser, request.form.get("id", type=int) or 0)
         if user is None:
             abort(404)
         return user
@@ -263,11 +264,11 @@ class PortalUserAdmin(SecureModelView):
     def _set_active(self, user: PortalUser, active: bool):
         try:
             user_service.set_active(current_actor(), user, active)
-            self.session.commit()
+            db.session.commit()
             message = _("%(user)s can log in again.") if active else _("%(user)s is deactivated.")
             flash(message % {"user": user.name}, "success")
         except DomainError as exc:
-            self.session.rollback()
+            db.session.rollback()
             flash(exc.message, "danger")
         return redirect(url_for(".details_view", id=user.id))
 
@@ -277,9 +278,9 @@ class PortalUserAdmin(SecureModelView):
         user = self._posted_user()
         try:
             password = user_service.reset_password(current_actor(), user)
-            self.session.commit()
+            db.session.commit()
         except DomainError as exc:
-            self.session.rollback()
+            db.session.rollback()
             flash(exc.message, "danger")
             return redirect(url_for(".details_view", id=user.id))
         return self._password_once(user, password)

@@ -337,9 +337,9 @@ class ProductGroupAdmin(MasterDataView):
     def delete_model(self, model):
         try:
             product_service.delete_group(current_actor(), model)
-            self.session.commit()
+            db.session.commit()
         except DomainError as exc:
-            self.session.rollback()
+            db.session.rollback()
             flash(exc.message, "danger")
             return False
         return True

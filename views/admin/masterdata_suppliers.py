@@ -6,6 +6,7 @@ from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterLike
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import Optional
 
+from backoffice.extensions import db
 from backoffice.services import customers as customer_service
 from backoffice.services import suppliers as supplier_service
 from backoffice.validators import normalise_nip, normalise_phone, wtf
@@ -117,7 +118,7 @@ class SupplierAdmin(MasterDataView):
 
         from models.users import PortalUser
 
-        return self.session.scalars(
+        return db.session.scalars(
             select(PortalUser).where(PortalUser.supplier_id == supplier.id).order_by("name")
         ).all()
 

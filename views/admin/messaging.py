@@ -200,7 +200,7 @@ class MessageAdmin(ReadOnlyModelView):
         return query
 
     def get_one(self, id):
-        return self.session.get(Message, int(id)) if str(id).isdigit() else None
+        return db.session.get(Message, int(id)) if str(id).isdigit() else None
 
     # --- for the details page --------------------------------------------------------------
     status_badge = staticmethod(status_badge)
@@ -216,7 +216,7 @@ class MessageAdmin(ReadOnlyModelView):
         return sms_parts(message.body_text or "")
 
     def resent_as(self, message: Message) -> list[Message]:
-        return self.session.scalars(
+        return db.session.scalars(
             select(Message).where(Message.resent_from_id == message.id).order_by(Message.id)
         ).all()
 
@@ -270,7 +270,7 @@ class MessageAdmin(ReadOnlyModelView):
     @action("resend", _l("Send again"), _l("Send the selected failed messages again?"))
     def action_resend(self, ids):
         done, skipped = 0, 0
-        for message in self.session.scalars(select(Message).where(Message.id.in_(ids))):
+        for message in db.session.scalars(select(Message).where(Message.id.in_(ids))):
             if message.status not in message_register.RESENDABLE:
                 skipped += 1
                 continue

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from backoffice.actors import current_actor
 from backoffice.errors import DomainError
+from backoffice.extensions import db
 from backoffice.i18n import format_when
 from backoffice.services import payment_reminders as service
 from backoffice.services.dunning_calendar import warsaw_today
@@ -260,10 +261,10 @@ class ReminderHoldAdmin(CheckedModelView):
             return redirect(self.get_url(".index_view"))
         try:
             service.release_hold(current_actor(), hold)
-            self.session.commit()
+            db.session.commit()
             flash(_("The hold has been released."), "success")
         except DomainError as exc:
-            self.session.rollback()
+            db.session.rollback()
             flash(exc.message, "danger")
         return redirect(request.form.get("next") or self.get_url(".index_view"))
 

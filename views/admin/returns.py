@@ -150,7 +150,7 @@ class ReturnRegisterAdmin(ReturnWorkflowMixin, ReturnListAdmin):
     def _with_lines(self, ids: list[int]) -> list[ReturnRequest]:
         loaded = {}
         for chunk in (ids[i : i + 1000] for i in range(0, len(ids), 1000)):
-            for rr in self.session.scalars(
+            for rr in db.session.scalars(
                 select(ReturnRequest)
                 .where(ReturnRequest.id.in_(chunk))
                 .options(

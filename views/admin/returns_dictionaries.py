@@ -85,7 +85,7 @@ class ReturnPermissionAdmin(ReadOnlyModelView):
     def _set_permission(self, ids, allowed: bool) -> None:
         # Flask-Admin passes the row ids as strings (PostgreSQL will not compare them to ints).
         numbers = [int(i) for i in ids if str(i).isdigit()]
-        users = self.scope(self.session.query(PortalUser).filter(PortalUser.id.in_(numbers)))
+        users = self.scope(db.session.query(PortalUser).filter(PortalUser.id.in_(numbers)))
         users = users.all()
         actor = current_actor()
         for user in users:

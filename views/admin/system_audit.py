@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from backoffice.extensions import db
 from backoffice.i18n import format_when
 from models.audit import AuditEntry
 from models.users import Role
@@ -169,7 +170,7 @@ class AuditLogAdmin(ReadOnlyModelView):
         return query
 
     def get_one(self, id):
-        return self.session.get(AuditEntry, int(id)) if str(id).isdigit() else None
+        return db.session.get(AuditEntry, int(id)) if str(id).isdigit() else None
 
     # --- for the details page --------------------------------------------------------------
     change_rows = staticmethod(_change_rows)
@@ -184,7 +185,7 @@ class AuditLogAdmin(ReadOnlyModelView):
         """Other entries about the same object, newest first."""
         if entry.object_id is None:
             return []
-        return self.session.scalars(
+        return db.session.scalars(
             select(AuditEntry)
             .where(
                 AuditEntry.object_type == entry.object_type,

@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from backoffice.actors import current_actor
 from backoffice.errors import DomainError
+from backoffice.extensions import db
 from backoffice.i18n import LANGUAGES, format_when
 from backoffice.security import ROLE_LABELS, role_label
 from backoffice.services import users as user_service
@@ -153,9 +154,9 @@ class UserAdmin(SecureModelView):
                 locale=form.locale.data,
                 phone=form.phone.data,
             )
-            self.session.commit()
+            db.session.commit()
         except DomainError as exc:
-            self.session.rollback()
+            db.session.rollback()
             attach_error(form, exc)
             return False
         if not form.password.data:
@@ -173,10 +174,10 @@ class UserAdmin(SecureModelView):
                 locale=form.locale.data,
                 phone=form.phone.data,
             )
-            self.session.commit()
+            db.session.commit()
             return True
         except DomainError as exc:
-            self.session.rollback()
+            db.session.rollback()
             attach_error(form, exc)
             return False
 
@@ -186,7 +187,7 @@ class UserAdmin(SecureModelView):
         generated = g.pop("generated_password", None)
         if generated is None:
             return response
-        return self._password_once(self.session.get(User, generated[0]), generated[1])
+        return self._password_once(db.session.get(User, generated[0]), generated[1])
 
     def _password_once(self, user: User, password: str):
         body = self.render("admin/system/password_once.html", user=user, password=password)
@@ -196,7 +197,7 @@ class UserAdmin(SecureModelView):
 
     # --- status buttons ------------------------------------------------------------------
     def _posted_user(self) -> User:
-        user = self.session.get(User, request.form.get("id", type=int) or 0)
+        user = db.session.get(User, request.form.get("id", type=int) or 0)
         if user is None:
             abort(404)
         return user
@@ -217,13 +218,13 @@ class UserAdmin(SecureModelView):
     def _set_active(self, user: User, active: bool):
         try:
             user_service.set_active(current_actor(), user, active)
-            self.session.commit()
+            db.session.commit()
             if active:
                 flash(_("%(user)s can log in again.", user=user.name), "success")
             else:
                 flash(_("%(user)s has been deactivated.", user=user.name), "success")
         except DomainError as exc:
-            self.session.rollback()
+            db.session.rollback()
             flash(exc.message, "danger")
         return redirect(self._details_url(user))
 
@@ -233,9 +234,9 @@ class UserAdmin(SecureModelView):
         user = self._posted_user()
         try:
             password = user_service.reset_password(current_actor(), user)
-            self.session.commit()
+            db.session.commit()
         except DomainError as exc:
-            self.session.rollback()
+            db.session.rollback()
             flash(exc.message, "danger")
             return redirect(self._details_url(user))
         flash(_("A new password has been set for %(user)s.", user=user.name), "success")
@@ -255,12 +256,12 @@ class UserAdmin(SecureModelView):
         self._batch_active(ids, True)
 
     def _batch_active(self, ids, active: bool) -> None:
-        users = self.session.scalars(select(User).where(User.id.in_([int(i) for i in ids]))).all()
+        users = db.session.scalars(select(User).where(User.id.in_([int(i) for i in ids]))).all()
         try:
             changed = sum(user_service.set_active(current_actor(), u, active) for u in users)
-            self.session.commit()
+            db.session.commit()
         except DomainError as exc:
-            self.session.rollback()
+            db.session.rollback()
             flash(_("Nothing was changed: %(reason)s", reason=exc.message), "danger")
             return
         flash(ngettext("%(num)d user changed.", "%(num)d users changed.", changed), "success")
@@ -270,7 +271,7 @@ class UserAdmin(SecureModelView):
         """Latest audit entries about this user or done by them."""
         about = (AuditEntry.object_type == "User") & (AuditEntry.object_id == str(user.id))
         by = (AuditEntry.actor_kind == "staff") & (AuditEntry.actor_id == user.id)
-        return self.session.scalars(
+        return db.session.scalars(
             select(AuditEntry).where(or_(about, by)).order_by(AuditEntry.id.desc()).limit(limit)
         ).all()
 
