@@ -3,6 +3,7 @@ response hardening (security headers, reverse proxies)."""
 
 from __future__ import annotations
 
+import hmac
 import time
 from functools import wraps
 from urllib.parse import urlsplit
@@ -20,7 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from backoffice.extensions import db, login_manager
 from models.users import PortalUser, Role, User
@@ -84,13 +85,23 @@ def needs_rehash(password_hash: str) -> bool:
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    """Sessions store "staff:ID" or "portal:ID"."""
-    kind, _, raw_id = user_id.partition(":")
-    if not raw_id.isdigit():
+    """Sessions store "staff:ID:PRINT" or "portal:ID:PRINT" (see ``models.users.login_id``);
+    one made before the user's password last changed no longer loads."""
+    kind, raw_id, fingerprint = (user_id.split(":") + ["", ""])[:3]
+    if not raw_id.isdigit() or not fingerprint:
         return None
     model = {"staff": User, "portal": PortalUser}.get(kind)
     user = db.session.get(model, int(raw_id)) if model else None
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    return user if hmac.compare_digest(user.get_id(), user_id) else None
+
+
+def renew_login(user) -> None:
+    """Keep the current session after the user's own password change, which ended all
+    others (the session and a remember cookie are written with the new id)."""
+    cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    login_user(user, remember=cookie in request.cookies)
 
 
 def safe_next(target: str | None, default: str, prefix: str = "/") -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
@@ -14,6 +15,16 @@ from models.base import Base, TimestampMixin, str_enum
 if TYPE_CHECKING:
     from models.customers import Customer
     from models.suppliers import Supplier
+
+
+def login_id(kind: str, user_id: int, password_hash: str) -> str:
+    """The id Flask-Login keeps in the session and the remember cookie: "staff:7:<print>".
+
+    The print is taken from the password hash, so a new password ends every session and
+    remember cookie made with the old one (the session of the change itself is renewed).
+    """
+    fingerprint = hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+    return f"{kind}:{user_id}:{fingerprint}"
 
 
 class Role(enum.StrEnum):
@@ -75,7 +86,7 @@ class User(TimestampMixin, Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return f"staff:{self.id}"
+        return login_id("staff", self.id, self.password_hash)
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -133,7 +144,7 @@ class PortalUser(TimestampMixin, Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return f"portal:{self.id}"
+        return login_id("portal", self.id, self.password_hash)
 
     @property
     def company(self):

@@ -68,6 +68,26 @@ def test_deactivated_user_loses_the_open_session(staff_client, db):
     assert c.get("/admin/").status_code == 302
 
 
+def test_a_password_reset_ends_the_users_open_sessions(staff_client, admin_client, db, app):
+    c = staff_client("sales")
+    assert c.get("/admin/").status_code == 200
+    resp = admin_client.post("/admin/users/reset-password/", data={"id": c.user.id})
+    assert resp.status_code in (200, 302)
+    db.session.refresh(c.user)
+    assert c.get("/admin/").status_code == 302
+    assert admin_client.get("/admin/").status_code == 200
+
+
+def test_a_session_id_without_the_password_print_does_not_load(staff_client, db):
+    from backoffice.security import load_user
+
+    c = staff_client("sales")
+    assert load_user(c.user.get_id()) == c.user
+    assert load_user(f"staff:{c.user.id}") is None  # made before sessions carried the print
+    assert load_user(f"staff:{c.user.id}:0000000000000000") is None
+    assert load_user(f"portal:{c.user.id}:" + c.user.get_id().rsplit(":", 1)[1]) is None
+
+
 @pytest.mark.parametrize(
     "target,expected",
     [

@@ -24,6 +24,8 @@ def test_account_page_is_not_in_the_menu_but_in_the_user_menu(staff_client):
 
 def test_change_password(staff_client, db, app):
     c = staff_client("sales")
+    elsewhere = login(app.test_client(), c.user.email)  # the same user on another computer
+    assert elsewhere.get("/admin/").status_code == 200
     resp = c.post(
         "/admin/account/",
         data={
@@ -36,6 +38,8 @@ def test_change_password(staff_client, db, app):
     assert resp.status_code == 302
     db.session.refresh(c.user)
     assert verify_password(c.user.password_hash, "Nowe-hasło-2026")
+    assert c.get("/admin/").status_code == 200  # the session that changed it stays
+    assert elsewhere.get("/admin/").status_code == 302  # every other one ends
     assert login(app.test_client(), c.user.email, "Nowe-hasło-2026")
 
 

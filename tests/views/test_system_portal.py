@@ -87,8 +87,9 @@ def test_toggle_colleague(portal_client, db):
     assert boss.get(f"/portal/company/users/{colleague.id}/active").status_code == 405
 
 
-def test_account_change_password_and_language(portal_client, db):
+def test_account_change_password_and_language(portal_client, db, app):
     c = portal_client()
+    elsewhere = login(app.test_client(), c.user.email, portal=True)
     resp = c.post(
         "/portal/account",
         data={
@@ -111,6 +112,8 @@ def test_account_change_password_and_language(portal_client, db):
     assert resp.status_code == 302
     db.session.refresh(c.user)
     assert verify_password(c.user.password_hash, "Nowe-hasło-9")
+    assert c.get("/portal/account").status_code == 200
+    assert elsewhere.get("/portal/account").status_code == 302
     c.post("/portal/account", data={"form": "language", "lang-locale": "en"})
     db.session.refresh(c.user)
     assert c.user.locale == "en"

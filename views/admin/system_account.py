@@ -11,6 +11,7 @@ from flask_login import current_user
 from backoffice.actors import current_actor
 from backoffice.errors import DomainError
 from backoffice.extensions import db
+from backoffice.security import renew_login
 from backoffice.services import users as user_service
 from views.admin.base import ALL_STAFF, SecureView
 from views.form_helpers import LanguageForm, PasswordForm, attach_error
@@ -40,6 +41,7 @@ class AccountView(SecureView):
                     current_actor(), current_user, password.current.data, password.new.data
                 )
                 db.session.commit()
+                renew_login(current_user._get_current_object())
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for(".index"))
             except DomainError as exc:

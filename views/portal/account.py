@@ -12,7 +12,13 @@ from wtforms.validators import DataRequired, Length
 from backoffice.actors import current_actor
 from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.security import is_portal_user, portal_required, public_view, safe_next
+from backoffice.security import (
+    is_portal_user,
+    portal_required,
+    public_view,
+    renew_login,
+    safe_next,
+)
 from backoffice.services import users as user_service
 from models.users import PortalUser
 from views.auth import LoginForm, limit_per_account, limit_per_address, log_in_with_form
@@ -154,6 +160,7 @@ def account():
                 current_actor(), current_user, form.current.data, form.new.data
             )
             db.session.commit()
+            renew_login(current_user._get_current_object())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("portal.account"))
         except DomainError as exc:
