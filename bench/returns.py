@@ -14,8 +14,9 @@ pydantic serialisation to JSON), in process with Flask's test client.
 Reference, same run, same database: one hand-written SQL statement per page (notes in the
 window, lines, products, the active-return sums) plus one for the returned serials, rows
 turned into the same JSON — the least work that answers the same question.
-``ratio`` = ours ÷ reference (goal ≤ 3). Also timed: filing 300 returns one by one through
-``file_return`` (lock, checks, number, history, audit, notices), reported as returns/s.
+``ratio`` = ours ÷ reference (goal ≤ 3), each the best of three turns. Also timed: filing
+300 returns one by one through ``file_return`` (lock, checks, number, history, audit,
+notices), reported as returns/s.
 """
 
 from __future__ import annotations
@@ -352,17 +353,24 @@ def _prepare(app, args) -> tuple[dict, str, float]:
     return ids, secret, seeded
 
 
+#: Turns of ours and the reference; each side's best counts (these machines are shared and
+#: a slow second hits whichever side runs in it).
+TURNS = 3
+
+
 def _measure(app, ids: dict, secret: str, pages: int) -> dict:
-    """Ours between two reference runs (the faster reference counts)."""
+    """Ours and the reference in turns; the best time of each counts."""
     # Requests run outside any app context, as in production: each gets its own session.
     client = app.test_client()
     ours(client, secret, 1)  # warm-up: imports, caches
     reference(ids["engine"], ids["customer_id"], 1)
-    ref_1, ref_lines = reference(ids["engine"], ids["customer_id"], pages)
-    our_s, our_lines = ours(client, secret, pages)
-    ref_2, _ = reference(ids["engine"], ids["customer_id"], pages)
-    assert our_lines == ref_lines, (our_lines, ref_lines)
-    return {"ours_s": our_s, "reference_s": min(ref_1, ref_2), "lines": our_lines}
+    best_ours = best_ref = float("inf")
+    for _ in range(TURNS):
+        ref_s, ref_lines = reference(ids["engine"], ids["customer_id"], pages)
+        our_s, our_lines = ours(client, secret, pages)
+        assert our_lines == ref_lines, (our_lines, ref_lines)
+        best_ours, best_ref = min(best_ours, our_s), min(best_ref, ref_s)
+    return {"ours_s": best_ours, "reference_s": best_ref, "lines": our_lines}
 
 
 def main(argv: list[str]) -> dict:
