@@ -87,7 +87,8 @@ def needs_rehash(password_hash: str) -> bool:
 def load_user(user_id: str):
     """Sessions store "staff:ID:PRINT" or "portal:ID:PRINT" (see ``models.users.login_id``);
     one made before the user's password last changed no longer loads."""
-    kind, raw_id, fingerprint = (user_id.split(":") + ["", ""])[:3]
+    kind, _, rest = user_id.partition(":")
+    raw_id, _, fingerprint = rest.partition(":")
     if not raw_id.isdigit() or not fingerprint:
         return None
     model = {"staff": User, "portal": PortalUser}.get(kind)

@@ -4,7 +4,6 @@ several requests at once end as one row, one event, one hook call — and never 
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from sqlalchemy import func, insert, select, text
@@ -15,6 +14,7 @@ from models.products import PackagingUnit, Product
 from models.receivables import Payment, Receivable
 from tests.factories import make_customer, make_order
 from tests.factories_integration import ApiClient, customer_body, make_token, product_body
+from tests.fixtures.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.committed]
 RACERS = 6
@@ -52,19 +52,16 @@ def test_same_product_from_many_requests_is_one_row(app, db):
     assert count(db, Product) == 1 and count(db, PackagingUnit) == 1
 
 
-def _wait_until_a_query_waits_for_a_lock(db) -> None:
-    for _ in range(200):
-        with db.engine.connect() as probe:
-            waiting = probe.scalar(
+def _a_query_waits_for_a_lock(db) -> bool:
+    with db.engine.connect() as probe:
+        return bool(
+            probe.scalar(
                 text(
                     "SELECT count(*) FROM pg_stat_activity"
                     " WHERE datname = current_database() AND wait_event_type = 'Lock'"
                 )
             )
-        if waiting:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the request never waited for the other transaction")
+        )
 
 
 def test_a_sku_written_at_the_same_moment_under_another_id_is_a_409_naming_it(app, db):
@@ -88,7 +85,7 @@ def test_a_sku_written_at_the_same_moment_under_another_id_is_a_409_naming_it(ap
         )
         thread = threading.Thread(target=put)
         thread.start()
-        _wait_until_a_query_waits_for_a_lock(db)
+        wait_until(lambda: _a_query_waits_for_a_lock(db), timeout=10, every=0.05)
         other.commit()
     thread.join(30)
     [answer] = answers

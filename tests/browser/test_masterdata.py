@@ -8,7 +8,7 @@ from models import Customer, Product
 from tests.conftest import PASSWORD
 from tests.factories import make_user
 from tests.factories_masterdata import PRODUCT_HEADERS, product_rows, xlsx_bytes
-from tests.fixtures.browser import log_in
+from tests.fixtures.browser import log_in, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.committed]
 
@@ -21,8 +21,7 @@ def test_admin_adds_customer_and_imports_products(db, live_stack, page, tmp_path
     page.goto(f"{live_stack.url}/admin/customers/new/")
     page.fill("input[name=name]", "Hurtownia Żuraw sp. z o.o.")
     page.fill("input[name=nip]", "123-456-78-90")
-    with page.expect_navigation():
-        page.click("input[type=submit][value=Zapisz]")
+    submit(page, "input[type=submit][value=Zapisz]")
     assert page.locator(".invalid-feedback", has_text="Nieprawidłowy NIP").is_visible()
 
     page.fill("input[name=nip]", "526-000-12-46")
@@ -30,8 +29,7 @@ def test_admin_adds_customer_and_imports_products(db, live_stack, page, tmp_path
     page.fill("input[name='contacts-0-name']", "Zofia Żuraw")
     page.fill("input[name='contacts-0-email']", "zofia@zuraw.pl")
     page.check("input[name='contacts-0-may_file_returns']")
-    with page.expect_navigation():
-        page.click("input[type=submit][value=Zapisz]")
+    submit(page, "input[type=submit][value=Zapisz]")
     assert page.locator(".alert-success").count() == 1
     assert "Hurtownia Żuraw" in page.content()
 
